@@ -1,0 +1,177 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// Megaflow table internals (see flow-table.cc and the C contract in
+// linc-engine.h).  Exposed as a header for the unit tests and benchmarks.
+
+#ifndef LINC_FLOW_TABLE_H
+#define LINC_FLOW_TABLE_H 1
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "dpif-linc/linc-engine.h"
+
+namespace linc {
+struct subtable;
+}
+
+// A megaflow.  Allocated with its masked key words inline ('masked' holds
+// the subtable's nonzero mask words, in subtable::idx order).
+struct linc_flow {
+    linc_ufid ufid{};
+    linc::subtable *st = nullptr;       // Only dereferenced under the lock.
+    linc_flow *next_in_bucket = nullptr;
+    uint32_t hash = 0;
+    std::atomic<const linc_actions *> actions{nullptr};
+    std::atomic<uint64_t> n_packets{0};
+    std::atomic<uint64_t> n_bytes{0};
+    std::atomic<long long> used{0};
+    std::atomic<uint16_t> tcp_flags{0};
+    uint64_t masked[];
+
+    void account(uint32_t packets, uint64_t bytes, long long now,
+                 uint16_t flags)
+    {
+        n_packets.fetch_add(packets, std::memory_order_relaxed);
+        n_bytes.fetch_add(bytes, std::memory_order_relaxed);
+        // 'used' only moves forward: threads with slightly older clocks lose.
+        long long prev = used.load(std::memory_order_relaxed);
+        while (prev < now
+               && !used.compare_exchange_weak(prev, now,
+                                              std::memory_order_relaxed)) {
+        }
+        if (flags) {
+            tcp_flags.fetch_or(flags, std::memory_order_relaxed);
+        }
+    }
+
+    linc_flow_stats read_stats() const
+    {
+        linc_flow_stats s;
+        s.n_packets = n_packets.load(std::memory_order_relaxed);
+        s.n_bytes = n_bytes.load(std::memory_order_relaxed);
+        s.used = used.load(std::memory_order_relaxed);
+        s.tcp_flags = tcp_flags.load(std::memory_order_relaxed);
+        return s;
+    }
+
+    void zero_stats()
+    {
+        n_packets.store(0, std::memory_order_relaxed);
+        n_bytes.store(0, std::memory_order_relaxed);
+        used.store(0, std::memory_order_relaxed);
+        tcp_flags.store(0, std::memory_order_relaxed);
+    }
+};
+
+namespace linc {
+
+struct ufid_hash {
+    size_t operator()(const linc_ufid &u) const
+    {
+        return static_cast<size_t>(u.lo ^ (u.hi * 0x9e3779b97f4a7c15ull));
+    }
+};
+
+struct ufid_eq {
+    bool operator()(const linc_ufid &a, const linc_ufid &b) const
+    {
+        return a.lo == b.lo && a.hi == b.hi;
+    }
+};
+
+// All flows sharing one mask.  'idx' lists the key words the mask covers,
+// so hashing and comparing cost is proportional to the mask, not the key.
+struct subtable {
+    std::vector<uint64_t> mask;         // Full mask, n_words long.
+    std::vector<uint16_t> idx;          // Indexes of nonzero mask words.
+    std::vector<uint64_t> mask_nz;      // mask[idx[j]].
+    std::vector<linc_flow *> buckets;   // Power-of-two chained hash table.
+    size_t n_flows = 0;
+    std::atomic<uint64_t> hits{0};      // Recent lookups won, for ordering.
+
+    uint32_t hash_key(const uint64_t *key) const;
+    uint32_t hash_masked(const uint64_t *masked) const;
+    bool matches(const linc_flow *, const uint64_t *key) const;
+    linc_flow *find(const uint64_t *key, uint32_t hash) const;
+    linc_flow *find_masked(const uint64_t *masked, uint32_t hash) const;
+    void link(linc_flow *);
+    void unlink(linc_flow *);
+};
+
+class flow_table {
+public:
+    flow_table(size_t n_words, linc_defer_free_fn *);
+    ~flow_table();
+    flow_table(const flow_table &) = delete;
+    flow_table &operator=(const flow_table &) = delete;
+
+    int put(const linc_ufid &, const uint64_t *key, const uint64_t *mask,
+            const void *actions, size_t actions_len, unsigned flags,
+            linc_flow_stats *old_stats);
+    int insert_if_absent(const linc_ufid &, const uint64_t *key,
+                         const uint64_t *mask, const void *actions,
+                         size_t actions_len);
+    int del(const linc_ufid &, linc_flow_stats *);
+    void flush();
+    int get(const linc_ufid &, uint64_t *key, uint64_t *mask,
+            const linc_actions **, linc_flow_stats *);
+    size_t count() const;
+    size_t n_masks() const;
+    size_t lookup_batch(const uint64_t *const keys[], size_t n,
+                        linc_flow *out[], size_t *n_probes);
+    void optimize();
+    std::vector<linc_ufid> snapshot_ufids() const;
+
+private:
+    struct read_guard {
+        explicit read_guard(pthread_rwlock_t &l) : l_(l) { pthread_rwlock_rdlock(&l_); }
+        ~read_guard() { pthread_rwlock_unlock(&l_); }
+        pthread_rwlock_t &l_;
+    };
+    struct write_guard {
+        explicit write_guard(pthread_rwlock_t &l) : l_(l) { pthread_rwlock_wrlock(&l_); }
+        ~write_guard() { pthread_rwlock_unlock(&l_); }
+        pthread_rwlock_t &l_;
+    };
+
+    static void destroy_flow(void *);
+    void defer_destroy_flow(linc_flow *);
+    static linc_actions *copy_actions(const void *, size_t);
+    subtable *find_subtable(const uint64_t *mask);
+    subtable *get_subtable(const uint64_t *mask);
+    void remove_subtable_if_empty(subtable *);
+    int insert_locked(const linc_ufid &, const uint64_t *key,
+                      const uint64_t *mask, const void *actions,
+                      size_t actions_len, bool check_match);
+    void copy_out(const linc_flow *, uint64_t *key, uint64_t *mask) const;
+
+    const size_t n_words_;
+    linc_defer_free_fn *const defer_free_;
+    mutable pthread_rwlock_t rwlock_;
+    std::vector<std::unique_ptr<subtable>> subtables_;  // Probe order.
+    std::unordered_map<linc_ufid, linc_flow *, ufid_hash, ufid_eq> by_ufid_;
+};
+
+// A dump over a UFID snapshot; next() is safe from several threads.
+class flow_dump {
+public:
+    explicit flow_dump(flow_table &t) : table_(t), ufids_(t.snapshot_ufids()) {}
+    int next(linc_ufid *, uint64_t *key, uint64_t *mask,
+             const linc_actions **, linc_flow_stats *);
+
+private:
+    flow_table &table_;
+    const std::vector<linc_ufid> ufids_;
+    std::atomic<size_t> cursor_{0};
+};
+
+}  // namespace linc
+
+#endif  // dpif-linc/flow-table.h

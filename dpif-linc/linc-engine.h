@@ -1,0 +1,219 @@
+/*
+ * Copyright (c) 2026 The openvswitch-linc authors.
+ * Licensed under the Apache License, Version 2.0.
+ *
+ * The linc engine's C interface.
+ *
+ * The engine is C++17; the OVS-facing glue (dpif-linc.c) is C because OVS's
+ * internal headers do not compile as C++.  This header is the whole boundary:
+ * plain C types only, no OVS types.  A flow key is an array of 'n_words'
+ * 64-bit words (the glue passes 'struct flow' viewed as FLOW_U64S words); the
+ * engine never interprets the words, it only masks, hashes and compares them.
+ *
+ * Memory lifetime.  Objects that readers may still be using when a writer
+ * removes them (flows, action lists) are not freed at once: the engine hands
+ * them to the 'defer_free' callback given at creation, which the glue maps to
+ * ovsrcu_postpone().  A pointer returned by a lookup, get or dump therefore
+ * stays valid until the calling thread next quiesces.  Unit tests pass a
+ * callback that frees immediately and use one thread.
+ *
+ * Errors are positive errno values, as in OVS.
+ */
+
+#ifndef LINC_ENGINE_H
+#define LINC_ENGINE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void linc_defer_free_fn(void (*free_fn)(void *), void *ptr);
+
+/* 128-bit unique flow identifier, as ofproto-dpif assigns them. */
+struct linc_ufid {
+    uint64_t lo, hi;
+};
+
+struct linc_flow_stats {
+    uint64_t n_packets;
+    uint64_t n_bytes;
+    long long int used;         /* OVS time_msec() of the last hit, 0 never. */
+    uint16_t tcp_flags;         /* OR of the TCP flags seen. */
+};
+
+/* An immutable, reference-free action list (netlink attributes).  A flow's
+ * action list is replaced as a whole on modify; the old one is deferred. */
+struct linc_actions {
+    size_t len;                 /* Bytes of netlink attributes in 'data'. */
+    uint64_t data[];            /* 8-byte aligned, as nlattr parsing wants. */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Flow table: megaflows (key under mask) indexed by UFID.                   */
+/* ------------------------------------------------------------------------ */
+
+struct linc_flow_table;
+struct linc_flow;
+
+/* Upper bound on flows in one table; a put beyond it fails with EFBIG. */
+#define LINC_FLOW_TABLE_MAX_FLOWS (1u << 20)
+
+/* Flags for linc_flow_table_put(), with the meaning of DPIF_FP_*. */
+enum linc_put_flags {
+    LINC_PUT_CREATE = 1 << 0,     /* Allow creating a new flow. */
+    LINC_PUT_MODIFY = 1 << 1,     /* Allow replacing an existing flow's actions. */
+    LINC_PUT_ZERO_STATS = 1 << 2, /* On modify, zero the flow's statistics. */
+};
+
+struct linc_flow_table *linc_flow_table_create(size_t n_words,
+                                               linc_defer_free_fn *);
+void linc_flow_table_destroy(struct linc_flow_table *);
+
+/* Inserts or modifies the flow 'ufid' with 'key' under 'mask' (both
+ * 'n_words' long; 'key' need not be masked).  'old_stats', if nonnull,
+ * receives the statistics the flow had before a modify (zero for a create).
+ *
+ * Errors: EEXIST if the flow exists and LINC_PUT_MODIFY is not set, ENOENT if
+ * it does not and LINC_PUT_CREATE is not set, EINVAL if a modify names an
+ * existing UFID with a different key or mask, EFBIG if the table is full,
+ * ENOMEM. */
+int linc_flow_table_put(struct linc_flow_table *, const struct linc_ufid *,
+                        const uint64_t *key, const uint64_t *mask,
+                        const void *actions, size_t actions_len,
+                        unsigned int flags, struct linc_flow_stats *old_stats);
+
+/* Inserts 'ufid' only if neither the UFID nor an identical key/mask is
+ * present: the datapath's own install after an upcall, where two threads may
+ * miss on the same packet.  Returns 0 or EEXIST (or EFBIG/ENOMEM). */
+int linc_flow_table_insert_if_absent(struct linc_flow_table *,
+                                     const struct linc_ufid *,
+                                     const uint64_t *key, const uint64_t *mask,
+                                     const void *actions, size_t actions_len);
+
+/* Removes 'ufid'.  ENOENT if there is no such flow. */
+int linc_flow_table_del(struct linc_flow_table *, const struct linc_ufid *,
+                        struct linc_flow_stats *stats);
+
+void linc_flow_table_flush(struct linc_flow_table *);
+
+/* Copies out the flow 'ufid': its masked key and mask ('n_words' each),
+ * its action list (valid until the caller quiesces) and statistics.
+ * ENOENT if there is no such flow. */
+int linc_flow_table_get(struct linc_flow_table *, const struct linc_ufid *,
+                        uint64_t *key, uint64_t *mask,
+                        const struct linc_actions **actions,
+                        struct linc_flow_stats *stats);
+
+size_t linc_flow_table_count(const struct linc_flow_table *);
+size_t linc_flow_table_n_masks(const struct linc_flow_table *);
+
+/* Looks up 'n' keys under one read-side critical section; out[i] is the
+ * matching flow or NULL.  Returns the number of hits; adds to '*n_probes'
+ * (if nonnull) the number of subtables probed for the hits, OVS's
+ * "masks hit" statistic.  Never blocks on writers for longer than one
+ * writer's critical section. */
+size_t linc_flow_table_lookup_batch(struct linc_flow_table *,
+                                    const uint64_t *const keys[], size_t n,
+                                    struct linc_flow *out[],
+                                    size_t *n_probes);
+
+/* Reorders subtables by recent hit counts so the hottest mask is probed
+ * first.  Cheap; the glue calls it from its periodic run(). */
+void linc_flow_table_optimize(struct linc_flow_table *);
+
+const struct linc_actions *linc_flow_actions(const struct linc_flow *);
+void linc_flow_ufid(const struct linc_flow *, struct linc_ufid *);
+
+/* Adds 'n_packets' hits to the flow's statistics.  Thread-safe (relaxed
+ * atomics): several forwarding threads may account to one flow. */
+void linc_flow_account(struct linc_flow *, uint32_t n_packets,
+                       uint64_t n_bytes, long long int now,
+                       uint16_t tcp_flags);
+
+/* Flow dump.  Several threads may call _next on one dump concurrently; each
+ * flow present for the whole dump is returned exactly once.  The dump walks
+ * a snapshot of UFIDs taken at start, so flows deleted meanwhile are
+ * skipped and flows added meanwhile may be missed. */
+struct linc_flow_dump;
+struct linc_flow_dump *linc_flow_dump_start(struct linc_flow_table *);
+/* Returns 0 and fills the outputs, or EOF when the dump is exhausted. */
+int linc_flow_dump_next(struct linc_flow_dump *, struct linc_ufid *,
+                        uint64_t *key, uint64_t *mask,
+                        const struct linc_actions **actions,
+                        struct linc_flow_stats *stats);
+void linc_flow_dump_done(struct linc_flow_dump *);
+
+/* ------------------------------------------------------------------------ */
+/* Port numbering.                                                           */
+/* ------------------------------------------------------------------------ */
+
+#define LINC_PORT_NONE UINT32_MAX
+#define LINC_PORT_MAX 65535u
+
+struct linc_port_map;
+
+struct linc_port_map *linc_port_map_create(void);
+void linc_port_map_destroy(struct linc_port_map *);
+
+/* Chooses a number for a new port called 'name'.  'requested', unless
+ * LINC_PORT_NONE, is honoured or refused (EBUSY if taken, EINVAL if out of
+ * range).  With 'from_name' (test ports), the first number embedded in the
+ * name is used when free, offset by 100 for names starting with "br", as
+ * OVS's userspace datapath does for its dummy class.  Otherwise the lowest
+ * free number from 1.  EEXIST if the name is in use, EFBIG if full. */
+int linc_port_map_choose(const struct linc_port_map *, const char *name,
+                         uint32_t requested, bool from_name, uint32_t *port);
+/* Records 'port' as 'name' with the caller's 'data'.  EBUSY/EEXIST. */
+int linc_port_map_add(struct linc_port_map *, uint32_t port, const char *name,
+                      void *data);
+/* Forgets 'port' and returns its data, or NULL if unknown. */
+void *linc_port_map_remove(struct linc_port_map *, uint32_t port);
+void *linc_port_map_find(const struct linc_port_map *, uint32_t port);
+void *linc_port_map_find_by_name(const struct linc_port_map *,
+                                 const char *name, uint32_t *port);
+size_t linc_port_map_count(const struct linc_port_map *);
+/* Ports in ascending number: fills up to 'max' numbers after 'after'
+ * (LINC_PORT_NONE to start) and returns how many. */
+size_t linc_port_map_list(const struct linc_port_map *, uint32_t after,
+                          uint32_t *ports, size_t max);
+
+/* ------------------------------------------------------------------------ */
+/* Receive-queue scheduling.                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Assigns 'n' receive queues to 'n_threads' forwarding threads so each
+ * thread has as even a share of the queues' weights as greedy placement
+ * gives (heaviest first onto the least loaded thread; ties keep input order
+ * and the lowest thread).  weights[i] is any load estimate, 0 allowed;
+ * thread_of[i] receives the thread index. */
+void linc_sched_assign(const uint64_t *weights, size_t n, unsigned n_threads,
+                       unsigned *thread_of);
+
+/* ------------------------------------------------------------------------ */
+/* Action fast path.                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Netlink action types the engine recognises itself; values are the
+ * kernel's ABI (linux/openvswitch.h), checked at build time by the glue. */
+#define LINC_ODP_ACTION_OUTPUT 1
+
+enum linc_action_kind {
+    LINC_ACTIONS_DROP,      /* Empty list: the packet is dropped. */
+    LINC_ACTIONS_OUTPUT,    /* Exactly one plain output to 'port'. */
+    LINC_ACTIONS_GENERAL,   /* Anything else: OVS's action executor. */
+};
+
+/* Classifies a netlink action list for the forwarding fast path. A malformed
+ * list is LINC_ACTIONS_GENERAL, so the full executor sees (and rejects) it. */
+enum linc_action_kind linc_actions_classify(const void *actions, size_t len,
+                                            uint32_t *port);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* linc-engine.h */
