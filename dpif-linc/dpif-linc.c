@@ -184,6 +184,8 @@ struct linc_dp {
     upcall_callback *upcall_cb;
     void *upcall_aux;
     struct fat_rwlock upcall_rwlock;
+    bool upcalls_enabled;           /* Else 'upcall_rwlock' is write-held
+                                     * (by the main thread). */
 
     /* Forwarding threads (port_mutex). */
     struct linc_thread **threads;
@@ -445,6 +447,8 @@ linc_dp_port_del(struct linc_dp *dp, odp_port_t port_no)
     /* Handler threads may be executing actions that found the port before
      * we removed it; they hold 'port_rwlock', which we have since taken
      * for writing, so none still uses it. */
+    VLOG_INFO("%s: removed port %s (%"PRIu32")", dp->name,
+              netdev_get_name(port->netdev), odp_to_u32(port_no));
     linc_port_close(port);
     linc_port_changed(dp);
     return 0;
@@ -535,6 +539,9 @@ linc_dp_free(struct linc_dp *dp)
     linc_flow_table_destroy(dp->flows);
     linc_port_map_destroy(dp->ports);
     seq_destroy(dp->port_seq);
+    if (!dp->upcalls_enabled) {
+        fat_rwlock_unlock(&dp->upcall_rwlock);
+    }
     fat_rwlock_destroy(&dp->upcall_rwlock);
     ovs_rwlock_destroy(&dp->port_rwlock);
     ovs_mutex_destroy(&dp->port_mutex);
@@ -1339,6 +1346,9 @@ linc_handle_miss(struct linc_ctx *ctx, struct dp_packet *packet,
         if (error != ENODEV) {
             VLOG_WARN_RL(&rl, "%s: upcall failed (%s)", dp->name,
                          ovs_strerror(error));
+        } else {
+            VLOG_DBG_RL(&rl, "%s: miss dropped: upcalls are disabled",
+                        dp->name);
         }
         linc_count_lost(dp, 1);
         dp_packet_delete(packet);
@@ -1505,14 +1515,20 @@ linc_execute_userspace(struct linc_ctx *ctx, struct dp_packet_batch *batch,
         uint64_t actions_stub[512 / 8];
         struct ofpbuf actions;
         struct flow flow;
+        ovs_u128 ufid;
         int error;
 
         COVERAGE_INC(linc_upcall_action);
         ofpbuf_use_stub(&actions, actions_stub, sizeof actions_stub);
         flow_extract(packet, &flow);
-        error = linc_upcall(ctx->dp, packet, &flow, NULL, DPIF_UC_ACTION,
+        /* ofproto looks the packet's flow up by UFID for slow-path
+         * upcalls, so it gets the same UFID a miss would. */
+        odp_flow_key_hash(&flow, sizeof flow, &ufid);
+        error = linc_upcall(ctx->dp, packet, &flow, &ufid, DPIF_UC_ACTION,
                             userdata, &actions, NULL, NULL);
         if (error && error != ENOSPC) {
+            VLOG_DBG_RL(&rl, "%s: userspace action upcall failed (%s)",
+                        ctx->dp->name, ovs_strerror(error));
             linc_count_lost(ctx->dp, 1);
         } else if (actions.size
                    && !linc_validate_actions(actions.data, actions.size)) {
@@ -2051,13 +2067,23 @@ dpif_linc_register_upcall_cb(struct dpif *dpif, upcall_callback *cb,
 static void
 dpif_linc_enable_upcall(struct dpif *dpif)
 {
-    fat_rwlock_unlock(&get_linc_dp(dpif)->upcall_rwlock);
+    struct linc_dp *dp = get_linc_dp(dpif);
+
+    if (!dp->upcalls_enabled) {
+        dp->upcalls_enabled = true;
+        fat_rwlock_unlock(&dp->upcall_rwlock);
+    }
 }
 
 static void
 dpif_linc_disable_upcall(struct dpif *dpif)
 {
-    fat_rwlock_wrlock(&get_linc_dp(dpif)->upcall_rwlock);
+    struct linc_dp *dp = get_linc_dp(dpif);
+
+    if (dp->upcalls_enabled) {
+        fat_rwlock_wrlock(&dp->upcall_rwlock);
+        dp->upcalls_enabled = false;
+    }
 }
 
 static char *

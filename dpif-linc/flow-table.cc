@@ -272,12 +272,10 @@ int flow_table::put(const linc_ufid &ufid, const uint64_t *key,
         return EEXIST;
     }
 
+    // The UFID names the flow; the key and mask a modify carries are
+    // ofproto's copy of it, whose netlink round trip may normalise the mask,
+    // so they are not compared.  The match itself never changes.
     linc_flow *f = it->second;
-    const subtable *st = f->st;
-    if (std::memcmp(st->mask.data(), mask, n_words_ * sizeof *mask)
-        || !st->matches(f, key)) {
-        return EINVAL;
-    }
     linc_actions *acts = copy_actions(actions, actions_len);
     if (!acts) {
         return ENOMEM;

@@ -74,12 +74,14 @@ struct linc_flow_table *linc_flow_table_create(size_t n_words,
 void linc_flow_table_destroy(struct linc_flow_table *);
 
 /* Inserts or modifies the flow 'ufid' with 'key' under 'mask' (both
- * 'n_words' long; 'key' need not be masked).  'old_stats', if nonnull,
- * receives the statistics the flow had before a modify (zero for a create).
+ * 'n_words' long; 'key' need not be masked).  A modify replaces only the
+ * actions (and maybe zeroes the statistics): the UFID names the flow and its
+ * match never changes.  'old_stats', if nonnull, receives the statistics the
+ * flow had before a modify (zero for a create).
  *
- * Errors: EEXIST if the flow exists and LINC_PUT_MODIFY is not set, ENOENT if
- * it does not and LINC_PUT_CREATE is not set, EINVAL if a modify names an
- * existing UFID with a different key or mask, EFBIG if the table is full,
+ * Errors: EEXIST if the flow exists and LINC_PUT_MODIFY is not set, or if a
+ * create's match is already installed under another UFID; ENOENT if it does
+ * not exist and LINC_PUT_CREATE is not set; EFBIG if the table is full;
  * ENOMEM. */
 int linc_flow_table_put(struct linc_flow_table *, const struct linc_ufid *,
                         const uint64_t *key, const uint64_t *mask,

@@ -132,11 +132,14 @@ TEST(flow_table, put_flags_follow_dpif_semantics)
     LONGS_EQUAL(0, linc_flow_table_get(t, &u, nullptr, nullptr, nullptr, &now));
     LONGS_EQUAL(0, now.n_packets);
 
-    // Modify with another mask under the same UFID is a caller bug.
+    // A modify names the flow by UFID: the match it carries is not used,
+    // the installed match stays.
     key m2 = m;
     m2.w[1] = 1;
-    LONGS_EQUAL(EINVAL, linc_flow_table_put(t, &u, k.w, m2.w, out1, sizeof out1,
-                                            LINC_PUT_MODIFY, nullptr));
+    LONGS_EQUAL(0, linc_flow_table_put(t, &u, k.w, m2.w, out1, sizeof out1,
+                                       LINC_PUT_MODIFY, nullptr));
+    LONGS_EQUAL(1, linc_flow_table_n_masks(t));
+    MEMCMP_EQUAL(out1, linc_flow_actions(lookup(k))->data, sizeof out1);
     // An identical match under another UFID is refused.
     linc_ufid other = ufid(10);
     LONGS_EQUAL(EEXIST, linc_flow_table_put(t, &other, k.w, m.w, out1,
