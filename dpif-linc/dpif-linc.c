@@ -1088,6 +1088,12 @@ dpif_linc_flow_put(struct linc_dp *dp, const struct dpif_flow_put *put)
                                 (const uint64_t *) &match.flow,
                                 (const uint64_t *) &match.wc.masks,
                                 put->actions, put->actions_len, flags, &old);
+    if (VLOG_IS_DBG_ENABLED()) {
+        VLOG_DBG("%s: flow_put%s%s ufid %016"PRIx64"%016"PRIx64": %s",
+                 dp->name, flags & LINC_PUT_CREATE ? " create" : "",
+                 flags & LINC_PUT_MODIFY ? " modify" : "", ufid.hi, ufid.lo,
+                 ovs_strerror(error));
+    }
     if (!error && put->stats) {
         stats_from_linc(&old, put->stats);
     }
@@ -1103,6 +1109,10 @@ dpif_linc_flow_del(struct linc_dp *dp, const struct dpif_flow_del *del)
 
     linc_ufid_for(del->key, del->key_len, del->ufid, &ufid);
     error = linc_flow_table_del(dp->flows, &ufid, &stats);
+    if (VLOG_IS_DBG_ENABLED()) {
+        VLOG_DBG("%s: flow_del ufid %016"PRIx64"%016"PRIx64": %s", dp->name,
+                 ufid.hi, ufid.lo, ovs_strerror(error));
+    }
     if (!error && del->stats) {
         stats_from_linc(&stats, del->stats);
     }
@@ -1601,34 +1611,12 @@ linc_execute_cb(void *aux_, struct dp_packet_batch *batch,
         linc_execute_recirc(ctx, batch, a, should_steal);
         return;
 
-    case OVS_ACTION_ATTR_CT:
-    case OVS_ACTION_ATTR_METER:
-    case OVS_ACTION_ATTR_TUNNEL_PUSH:
-    case OVS_ACTION_ATTR_TUNNEL_POP:
-    case OVS_ACTION_ATTR_LB_OUTPUT:
-    case OVS_ACTION_ATTR_UNSPEC:
-    case OVS_ACTION_ATTR_SET:
-    case OVS_ACTION_ATTR_PUSH_VLAN:
-    case OVS_ACTION_ATTR_POP_VLAN:
-    case OVS_ACTION_ATTR_SAMPLE:
-    case OVS_ACTION_ATTR_HASH:
-    case OVS_ACTION_ATTR_PUSH_MPLS:
-    case OVS_ACTION_ATTR_POP_MPLS:
-    case OVS_ACTION_ATTR_SET_MASKED:
-    case OVS_ACTION_ATTR_TRUNC:
-    case OVS_ACTION_ATTR_PUSH_ETH:
-    case OVS_ACTION_ATTR_POP_ETH:
-    case OVS_ACTION_ATTR_CLONE:
-    case OVS_ACTION_ATTR_PUSH_NSH:
-    case OVS_ACTION_ATTR_POP_NSH:
-    case OVS_ACTION_ATTR_CT_CLEAR:
-    case OVS_ACTION_ATTR_CHECK_PKT_LEN:
-    case OVS_ACTION_ATTR_ADD_MPLS:
-    case OVS_ACTION_ATTR_DROP:
-    case __OVS_ACTION_ATTR_MAX:
+    default:
+        /* odp_execute_actions() only hands us the actions that need the
+         * datapath; of those, validation refuses the others (ct, meter,
+         * tunnel push/pop, lb_output) before any packet sees them. */
         break;
     }
-    /* Validation refuses these before any packet sees them. */
     OVS_NOT_REACHED();
 }
 
