@@ -1,0 +1,165 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// The xenbus side of one vif backend: the handshake with a netfront through
+// xenstore, as Linux xen-netback and QEMU's xen_nic follow it.
+//
+//   backend                               frontend
+//   -------                               --------
+//   write feature-* keys, state=InitWait
+//                                         write ring refs, event channels,
+//                                         request-rx-copy..., state=Connected
+//   read and validate them (once), map
+//   rings, bind event channels,
+//   state=Connected
+//   ...
+//                                         state=Closing / Closed, or dies
+//   unmap, unbind, state=Closed;
+//   when the frontend is back at
+//   Initialising: state=InitWait again
+//
+// Everything the frontend wrote is untrusted: each key is read once, parsed
+// strictly and bounded before it is used.  A bad value fails the handshake
+// with a reason (the vif goes to Closed and waits for a new attempt); it
+// never reaches the ring code.
+//
+// xenstore access goes through 'xs_store' so the state machine is tested
+// with an in-memory store; the real one wraps libxenstore (which talks to
+// xenstored, or to simxen's xenstored through XENSTORED_PATH).
+
+#ifndef LINC_VIF_XENBUS_H
+#define LINC_VIF_XENBUS_H 1
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netdev-xen/xen-platform.h"
+
+namespace linc::xen {
+
+enum class xenbus_state : int {
+    unknown = 0,
+    initialising = 1,
+    init_wait = 2,
+    initialised = 3,
+    connected = 4,
+    closing = 5,
+    closed = 6,
+    reconfiguring = 7,
+    reconfigured = 8,
+};
+
+const char *xenbus_state_name(xenbus_state);
+
+// The xenstore operations the handshake needs.  Paths are absolute.
+class xs_store {
+public:
+    virtual ~xs_store() = default;
+    virtual std::optional<std::string> read(const std::string &path) = 0;
+    virtual bool write(const std::string &path, const std::string &value) = 0;
+    virtual bool rm(const std::string &path) = 0;
+    virtual bool watch(const std::string &path, const std::string &token) = 0;
+    virtual bool unwatch(const std::string &path, const std::string &token) = 0;
+    // Fired watches since the last call: (path, token) pairs.  Never blocks.
+    virtual std::vector<std::pair<std::string, std::string>> poll_watches() = 0;
+    // Readable when a watch may have fired; -1 if the store has no fd.
+    virtual int fd() const = 0;
+};
+
+// Connects to xenstored with libxenstore (honouring XENSTORED_PATH).
+// Returns nullptr and sets errno on failure.
+std::unique_ptr<xs_store> open_libxenstore();
+
+// What we advertise (and then accept) for one vif.
+struct vif_features {
+    bool sg = true;                 // feature-sg
+    bool gso_tcpv4 = true;          // feature-gso-tcpv4
+    bool gso_tcpv6 = true;          // feature-gso-tcpv6
+    bool ipv6_csum_offload = true;  // feature-ipv6-csum-offload
+    bool split_event_channels = true;
+    unsigned max_queues = 1;        // multi-queue-max-queues, 1..16
+};
+
+// The validated copy of what the frontend wrote, per queue.
+struct vif_queue_params {
+    grant_ref_t tx_ring_ref = 0;
+    grant_ref_t rx_ring_ref = 0;
+    evtchn_port_t evtchn_tx = 0;    // Equal to evtchn_rx without split
+    evtchn_port_t evtchn_rx = 0;    // event channels.
+    bool split = false;
+};
+
+struct vif_frontend_params {
+    std::vector<vif_queue_params> queues;
+    bool sg = false;
+    bool gso_tcpv4 = false;
+    bool gso_tcpv6 = false;
+    bool csum_offload = true;       // feature-no-csum-offload inverted
+    bool ipv6_csum_offload = false;
+    bool rx_notify = false;         // feature-rx-notify
+};
+
+// Parses a decimal unsigned key value strictly (no sign, no spaces, no
+// trailing garbage, at most 'max').  Exposed for the tests.
+std::optional<uint64_t> parse_xs_uint(const std::optional<std::string> &,
+                                      uint64_t max);
+
+class vif_xenbus {
+public:
+    // What the caller should do after run().
+    enum class action {
+        none,
+        connect,        // params() holds a validated frontend; map and bind,
+                        // then call connected() or failed().
+        disconnect,     // Unmap and unbind now, then call closed().
+    };
+
+    vif_xenbus(xs_store &, domid_t backend, domid_t frontend, unsigned devid,
+               const vif_features &);
+    ~vif_xenbus();
+
+    // Checks the toolstack made our backend directory, publishes features
+    // and goes InitWait.  ENOENT if the backend directory is missing.
+    int start();
+
+    // Handles fired watches (and the initial state).  Cheap when nothing
+    // changed; call it when the store's fd is readable.
+    action run();
+
+    const vif_frontend_params &params() const { return params_; }
+    void connected();                     // Rings are up: state=Connected.
+    void failed(const std::string &why);  // Handshake failed: state=Closed.
+    void closed();                        // After a disconnect: Closed.
+
+    xenbus_state state() const { return state_; }
+    const std::string &last_error() const { return last_error_; }
+    const std::string &backend_path() const { return backend_path_; }
+    const std::string &frontend_path() const { return frontend_path_; }
+
+private:
+    bool set_state(xenbus_state);
+    xenbus_state read_frontend_state();
+    bool read_frontend(std::string *why);
+    bool read_queue(const std::string &dir, vif_queue_params *, std::string *why);
+
+    xs_store &xs_;
+    const domid_t backend_;
+    const domid_t frontend_;
+    const unsigned devid_;
+    const vif_features features_;
+    std::string backend_path_;
+    std::string frontend_path_;
+    std::string token_;
+    xenbus_state state_ = xenbus_state::unknown;
+    xenbus_state last_frontend_state_ = xenbus_state::unknown;
+    vif_frontend_params params_;
+    std::string last_error_;
+    bool watching_ = false;
+};
+
+}  // namespace linc::xen
+
+#endif  // netdev-xen/vif-xenbus.h

@@ -1,0 +1,268 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// The xenbus handshake against an in-memory xenstore, including frontends
+// that write garbage.
+
+#include <map>
+#include <set>
+
+#include "netdev-xen/vif-xenbus.h"
+
+#include <CppUTest/TestHarness.h>
+
+using namespace linc::xen;
+
+namespace {
+
+class fake_store final : public xs_store {
+public:
+    std::map<std::string, std::string> kv;
+    std::set<std::pair<std::string, std::string>> watches;
+    std::vector<std::pair<std::string, std::string>> fired;
+
+    std::optional<std::string> read(const std::string &p) override
+    {
+        auto it = kv.find(p);
+        if (it == kv.end()) {
+            return std::nullopt;
+        }
+        return it->second;
+    }
+    bool write(const std::string &p, const std::string &v) override
+    {
+        kv[p] = v;
+        fire(p);
+        return true;
+    }
+    bool rm(const std::string &p) override
+    {
+        for (auto it = kv.begin(); it != kv.end();) {
+            if (it->first == p || it->first.rfind(p + "/", 0) == 0) {
+                it = kv.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        fire(p);
+        return true;
+    }
+    bool watch(const std::string &p, const std::string &t) override
+    {
+        watches.emplace(p, t);
+        return true;
+    }
+    bool unwatch(const std::string &p, const std::string &t) override
+    {
+        return watches.erase({p, t}) > 0;
+    }
+    std::vector<std::pair<std::string, std::string>> poll_watches() override
+    {
+        auto out = fired;
+        fired.clear();
+        return out;
+    }
+    int fd() const override { return -1; }
+
+private:
+    void fire(const std::string &p)
+    {
+        for (auto &w : watches) {
+            if (p == w.first || p.rfind(w.first + "/", 0) == 0) {
+                fired.emplace_back(p, w.second);
+            }
+        }
+    }
+};
+
+const std::string be = "/local/domain/0/backend/vif/5/0";
+const std::string fe = "/local/domain/5/device/vif/0";
+
+}  // namespace
+
+TEST_GROUP(vif_xenbus)
+{
+    fake_store xs;
+    vif_features features;
+
+    void setup() override
+    {
+        xs.kv[be + "/frontend"] = fe;
+        xs.kv[be + "/frontend-id"] = "5";
+        xs.kv[fe + "/backend"] = be;
+        xs.kv[fe + "/state"] = "1";
+    }
+
+    void write_good_frontend()
+    {
+        xs.write(fe + "/tx-ring-ref", "8");
+        xs.write(fe + "/rx-ring-ref", "9");
+        xs.write(fe + "/event-channel", "3");
+        xs.write(fe + "/request-rx-copy", "1");
+        xs.write(fe + "/feature-sg", "1");
+        xs.write(fe + "/feature-gso-tcpv4", "1");
+        xs.write(fe + "/feature-rx-notify", "1");
+    }
+};
+
+TEST(vif_xenbus, strict_integer_parsing)
+{
+    CHECK(parse_xs_uint(std::string("42"), 100) == 42u);
+    CHECK(!parse_xs_uint(std::string("101"), 100));
+    CHECK(!parse_xs_uint(std::string("2"), 1));
+    CHECK(parse_xs_uint(std::string("1"), 1) == 1u);
+    CHECK(parse_xs_uint(std::string("0"), 0) == 0u);
+    CHECK(!parse_xs_uint(std::string("1"), 0));
+    CHECK(!parse_xs_uint(std::string("-1"), 100));
+    CHECK(!parse_xs_uint(std::string(" 1"), 100));
+    CHECK(!parse_xs_uint(std::string("1x"), 100));
+    CHECK(!parse_xs_uint(std::string(""), 100));
+    CHECK(!parse_xs_uint(std::nullopt, 100));
+    CHECK(!parse_xs_uint(std::string("99999999999999999999999"), UINT64_MAX));
+    CHECK(parse_xs_uint(std::string("4294967295"), UINT32_MAX) == 4294967295u);
+    CHECK(!parse_xs_uint(std::string("4294967296"), UINT32_MAX));
+}
+
+TEST(vif_xenbus, start_publishes_features_and_waits)
+{
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(0, v.start());
+    STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+    STRCMP_EQUAL("1", xs.kv[be + "/feature-rx-copy"].c_str());
+    STRCMP_EQUAL("0", xs.kv[be + "/feature-rx-flip"].c_str());
+    STRCMP_EQUAL("1", xs.kv[be + "/feature-sg"].c_str());
+    STRCMP_EQUAL("1", xs.kv[be + "/multi-queue-max-queues"].c_str());
+    CHECK(v.run() == vif_xenbus::action::none);
+}
+
+TEST(vif_xenbus, missing_backend_directory)
+{
+    xs.kv.erase(be + "/frontend");
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(ENOENT, v.start());
+}
+
+TEST(vif_xenbus, frontend_elsewhere_is_refused)
+{
+    xs.kv[be + "/frontend"] = "/local/domain/6/device/vif/0";
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(EINVAL, v.start());
+}
+
+TEST(vif_xenbus, connect_disconnect_reconnect)
+{
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(0, v.start());
+    write_good_frontend();
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::connect);
+    LONGS_EQUAL(1, v.params().queues.size());
+    LONGS_EQUAL(8, v.params().queues[0].tx_ring_ref);
+    LONGS_EQUAL(9, v.params().queues[0].rx_ring_ref);
+    LONGS_EQUAL(3, v.params().queues[0].evtchn_tx);
+    CHECK(!v.params().queues[0].split);
+    CHECK(v.params().sg);
+    CHECK(v.params().gso_tcpv4);
+    CHECK(!v.params().gso_tcpv6);
+    v.connected();
+    STRCMP_EQUAL("4", xs.kv[be + "/state"].c_str());
+    CHECK(v.run() == vif_xenbus::action::none);
+
+    // The frontend closes: we disconnect, then go Closed.
+    xs.write(fe + "/state", "5");
+    CHECK(v.run() == vif_xenbus::action::disconnect);
+    v.closed();
+    STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+
+    // It comes back: InitWait, then a new connection.
+    xs.write(fe + "/state", "1");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::connect);
+}
+
+TEST(vif_xenbus, guest_death_disconnects)
+{
+    vif_xenbus v(xs, 0, 5, 0, features);
+    v.start();
+    write_good_frontend();
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::connect);
+    v.connected();
+    xs.rm("/local/domain/5");
+    CHECK(v.run() == vif_xenbus::action::disconnect);
+    v.closed();
+    // No frontend: stays Closed, no new offer.
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+}
+
+TEST(vif_xenbus, split_event_channels_and_queues)
+{
+    features.max_queues = 2;
+    vif_xenbus v(xs, 0, 5, 0, features);
+    v.start();
+    xs.write(fe + "/request-rx-copy", "1");
+    xs.write(fe + "/multi-queue-num-queues", "2");
+    for (int q = 0; q < 2; q++) {
+        std::string d = fe + "/queue-" + std::to_string(q);
+        xs.write(d + "/tx-ring-ref", std::to_string(10 + q));
+        xs.write(d + "/rx-ring-ref", std::to_string(20 + q));
+        xs.write(d + "/event-channel-tx", std::to_string(30 + q));
+        xs.write(d + "/event-channel-rx", std::to_string(40 + q));
+    }
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::connect);
+    LONGS_EQUAL(2, v.params().queues.size());
+    CHECK(v.params().queues[1].split);
+    LONGS_EQUAL(31, v.params().queues[1].evtchn_tx);
+    LONGS_EQUAL(41, v.params().queues[1].evtchn_rx);
+}
+
+TEST(vif_xenbus, hostile_frontends_fail_the_handshake_only)
+{
+    struct {
+        const char *key;
+        const char *value;
+    } cases[] = {
+        {"request-rx-copy", "0"},
+        {"tx-ring-ref", "-1"},
+        {"tx-ring-ref", "4294967296"},
+        {"rx-ring-ref", "12abc"},
+        {"event-channel", ""},
+        {"feature-sg", "2"},
+        {"multi-queue-num-queues", "9"},
+    };
+    for (auto &c : cases) {
+        fake_store s;
+        s.kv = xs.kv;
+        vif_xenbus v(s, 0, 5, 0, features);
+        LONGS_EQUAL(0, v.start());
+        s.write(fe + "/tx-ring-ref", "8");
+        s.write(fe + "/rx-ring-ref", "9");
+        s.write(fe + "/event-channel", "3");
+        s.write(fe + "/request-rx-copy", "1");
+        s.write(fe + std::string("/") + c.key, c.value);
+        s.write(fe + "/state", "4");
+        CHECK_TEXT(v.run() == vif_xenbus::action::none, c.key);
+        STRCMP_EQUAL("6", s.kv[be + "/state"].c_str());
+        CHECK(!v.last_error().empty());
+        CHECK(s.kv.count(be + "/error"));
+    }
+}
+
+TEST(vif_xenbus, split_channels_not_offered_are_refused)
+{
+    features.split_event_channels = false;
+    vif_xenbus v(xs, 0, 5, 0, features);
+    v.start();
+    xs.write(fe + "/request-rx-copy", "1");
+    xs.write(fe + "/tx-ring-ref", "1");
+    xs.write(fe + "/rx-ring-ref", "2");
+    xs.write(fe + "/event-channel-tx", "3");
+    xs.write(fe + "/event-channel-rx", "4");
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_CONTAINS("split", v.last_error().c_str());
+}
