@@ -17,11 +17,14 @@
 #include <cstring>
 #include <string>
 
+#include "netdev-xen/l4-csum.h"
 #include "utilities/guest/tap-device.h"
 
 #include <CppUTest/TestHarness.h>
 
 using namespace linc::guest;
+using linc::l4_csum_offsets;
+using linc::complete_l4_csum;
 
 namespace {
 
@@ -187,9 +190,46 @@ TEST(tap_device, csum_offsets_refuse_what_they_cannot_parse)
     uint8_t short_ip[20] = {};
     short_ip[12] = 0x08;
     CHECK(!l4_csum_offsets(short_ip, sizeof short_ip, &s, &o));
-    uint8_t bad_ihl[60] = {};
+    uint8_t bad_ihl[80] = {};
     bad_ihl[12] = 0x08;
-    bad_ihl[14] = 0x4f;      // IHL 60 bytes: past the frame.
+    bad_ihl[14] = 0x4f;      // IHL 60 bytes, total length 100: past the frame.
+    bad_ihl[17] = 100;
     bad_ihl[23] = 6;
     CHECK(!l4_csum_offsets(bad_ihl, sizeof bad_ihl, &s, &o));
+}
+
+TEST(tap_device, complete_partial_udp_checksum)
+{
+    // IPv4/UDP 10.0.0.1:1 -> 10.0.0.2:2, payload "abcd", checksum field
+    // holding the pseudo-header sum as a CHECKSUM_PARTIAL packet does.
+    uint8_t f[14 + 20 + 8 + 4] = {};
+    f[12] = 0x08;
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45;
+    ip[3] = 32;
+    ip[9] = 17;
+    ip[12] = 10; ip[15] = 1;
+    ip[16] = 10; ip[19] = 2;
+    uint8_t *udp = ip + 20;
+    udp[1] = 1;
+    udp[3] = 2;
+    udp[5] = 12;
+    std::memcpy(udp + 8, "abcd", 4);
+    // Pseudo header: src + dst + proto + UDP length.
+    uint32_t ph = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + 12;
+    udp[6] = static_cast<uint8_t>(ph >> 8);
+    udp[7] = static_cast<uint8_t>(ph);
+    CHECK(complete_l4_csum(f, sizeof f));
+    // Verify: the full sum over pseudo header and segment folds to 0xffff.
+    uint32_t sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + 12;
+    for (size_t i = 0; i < 12; i += 2) {
+        sum += static_cast<uint32_t>(udp[i] << 8 | udp[i + 1]);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    LONGS_EQUAL(0xffff, sum);
+    // An IP length longer than the frame is refused.
+    ip[3] = 200;
+    CHECK(!complete_l4_csum(f, sizeof f));
 }

@@ -81,12 +81,6 @@ template <typename F> int in_netns(const std::string &netns, F fn)
     return result;
 }
 
-// Offsets of the L4 checksum field in an Ethernet frame carrying IPv4 or
-// IPv6 with TCP or UDP, for completing a partial checksum: returns false
-// for anything else.  'csum_start' is the L4 header offset.
-bool l4_csum_offsets(const uint8_t *frame, size_t len, uint16_t *csum_start,
-                     uint16_t *csum_offset);
-
 }  // namespace linc::guest
 
 #endif  // utilities/guest/tap-device.h

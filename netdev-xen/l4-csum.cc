@@ -1,0 +1,114 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+
+#include "netdev-xen/l4-csum.h"
+
+namespace linc {
+
+namespace {
+
+uint16_t be16(const uint8_t *p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+// Offsets of the L3 header and the L4 protocol, and the L4 length the IP
+// header claims.
+bool parse_l3(const uint8_t *f, size_t len, size_t *l3, size_t *l4,
+              uint8_t *proto, size_t *l4_len)
+{
+    size_t off = 12;
+    if (len < off + 2) {
+        return false;
+    }
+    uint16_t type = be16(f + off);
+    off += 2;
+    if (type == 0x8100) {
+        if (len < off + 4) {
+            return false;
+        }
+        type = be16(f + off + 2);
+        off += 4;
+    }
+    *l3 = off;
+    if (type == 0x0800) {
+        if (len < off + 20 || (f[off] >> 4) != 4) {
+            return false;
+        }
+        size_t ihl = (f[off] & 0xfu) * 4u;
+        size_t tot = be16(f + off + 2);
+        if (ihl < 20 || tot < ihl || len < off + tot) {
+            return false;
+        }
+        *proto = f[off + 9];
+        *l4 = off + ihl;
+        *l4_len = tot - ihl;
+        return true;
+    }
+    if (type == 0x86dd) {
+        if (len < off + 40) {
+            return false;
+        }
+        size_t payload = be16(f + off + 4);
+        if (len < off + 40 + payload) {
+            return false;
+        }
+        *proto = f[off + 6];
+        *l4 = off + 40;
+        *l4_len = payload;
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool l4_csum_offsets(const uint8_t *frame, size_t len, uint16_t *csum_start,
+                     uint16_t *csum_offset)
+{
+    size_t l3, l4, l4_len;
+    uint8_t proto;
+    if (!parse_l3(frame, len, &l3, &l4, &proto, &l4_len)) {
+        return false;
+    }
+    if (proto == 6 && l4_len >= 20) {
+        *csum_offset = 16;
+    } else if (proto == 17 && l4_len >= 8) {
+        *csum_offset = 6;
+    } else {
+        return false;
+    }
+    *csum_start = static_cast<uint16_t>(l4);
+    return true;
+}
+
+bool complete_l4_csum(uint8_t *frame, size_t len)
+{
+    size_t l3, l4, l4_len;
+    uint8_t proto;
+    uint16_t start, field;
+    if (!parse_l3(frame, len, &l3, &l4, &proto, &l4_len)
+        || !l4_csum_offsets(frame, len, &start, &field)) {
+        return false;
+    }
+    // The field holds the pseudo-header sum; summing the whole segment
+    // (field included) and complementing gives the checksum.
+    const uint8_t *p = frame + l4;
+    uint64_t sum = 0;
+    size_t i = 0;
+    for (; i + 1 < l4_len; i += 2) {
+        sum += be16(p + i);
+    }
+    if (i < l4_len) {
+        sum += static_cast<uint64_t>(p[i]) << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    uint16_t csum = static_cast<uint16_t>(~sum);
+    if (proto == 17 && csum == 0) {
+        csum = 0xffff;          // UDP: zero means "no checksum".
+    }
+    frame[l4 + field] = static_cast<uint8_t>(csum >> 8);
+    frame[l4 + field + 1] = static_cast<uint8_t>(csum);
+    return true;
+}
+
+}  // namespace linc
