@@ -1,0 +1,308 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// simxen's xenstore: wire framing and store semantics, without sockets.
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "utilities/simxen/xs-store.h"
+#include "utilities/simxen/xs-wire.h"
+
+#include <CppUTest/TestHarness.h>
+
+using namespace linc::xen::simxen;
+
+TEST_GROUP(simxen_wire) {};
+
+TEST(simxen_wire, encode_then_decode_round_trips)
+{
+    std::string buf;
+    xs_encode(XS_READ, 7, 3, std::string("/a/b\0", 5), &buf);
+    LONGS_EQUAL(16 + 5, buf.size());
+    xsd_sockmsg hdr;
+    size_t len = 0;
+    LONGS_EQUAL(0, xs_decode_header(buf.data(), buf.size(), &hdr, &len));
+    LONGS_EQUAL(XS_READ, hdr.type);
+    LONGS_EQUAL(7, hdr.req_id);
+    LONGS_EQUAL(3, hdr.tx_id);
+    LONGS_EQUAL(5, hdr.len);
+    LONGS_EQUAL(21, len);
+}
+
+TEST(simxen_wire, partial_messages_need_more)
+{
+    std::string buf;
+    xs_encode(XS_WRITE, 1, 0, "abc", &buf);
+    xsd_sockmsg hdr;
+    size_t len;
+    LONGS_EQUAL(EAGAIN, xs_decode_header(buf.data(), 10, &hdr, &len));
+    LONGS_EQUAL(EAGAIN, xs_decode_header(buf.data(), buf.size() - 1, &hdr,
+                                         &len));
+}
+
+TEST(simxen_wire, oversized_payload_is_refused)
+{
+    xsd_sockmsg big{XS_WRITE, 1, 0, XENSTORE_PAYLOAD_MAX + 1};
+    xsd_sockmsg hdr;
+    size_t len;
+    LONGS_EQUAL(E2BIG, xs_decode_header(&big, sizeof big, &hdr, &len));
+    xsd_sockmsg max{XS_WRITE, 1, 0, XENSTORE_PAYLOAD_MAX};
+    LONGS_EQUAL(EAGAIN, xs_decode_header(&max, sizeof max, &hdr, &len));
+}
+
+TEST(simxen_wire, errors_are_sent_by_name)
+{
+    std::string buf;
+    xs_encode_error(9, 0, ENOENT, &buf);
+    xsd_sockmsg hdr;
+    memcpy(&hdr, buf.data(), sizeof hdr);
+    LONGS_EQUAL(XS_ERROR, hdr.type);
+    LONGS_EQUAL(9, hdr.req_id);
+    STRCMP_EQUAL("ENOENT", buf.c_str() + 16);
+    LONGS_EQUAL(7, hdr.len);
+    LONGS_EQUAL(EAGAIN, xs_errno_from_name("EAGAIN"));
+    STRCMP_EQUAL("EINVAL", xs_errno_name(ENOTTY));
+}
+
+TEST(simxen_wire, split_needs_terminated_strings)
+{
+    std::vector<std::string> v;
+    CHECK(xs_split("a\0bc\0", 5, &v));
+    LONGS_EQUAL(2, v.size());
+    STRCMP_EQUAL("bc", v[1].c_str());
+    CHECK(!xs_split("a\0bc", 4, &v));
+    CHECK(xs_split("", 0, &v));
+    LONGS_EQUAL(0, v.size());
+}
+
+TEST_GROUP(simxen_store)
+{
+    xs_store s;
+    const conn_id c1 = 1, c2 = 2;
+
+    std::vector<std::string> event_paths(conn_id conn)
+    {
+        std::vector<std::string> out;
+        for (const watch_event &e : s.take_events()) {
+            if (e.conn == conn) {
+                out.push_back(e.path + "|" + e.token);
+            }
+        }
+        return out;
+    }
+};
+
+TEST(simxen_store, paths_are_validated_and_resolved)
+{
+    std::string abs;
+    size_t strip;
+    LONGS_EQUAL(0, resolve_path("/a/b-c_d", 0, &abs, &strip));
+    LONGS_EQUAL(0, strip);
+    LONGS_EQUAL(0, resolve_path("device/vif/0", 5, &abs, &strip));
+    STRCMP_EQUAL("/local/domain/5/device/vif/0", abs.c_str());
+    STRCMP_EQUAL("device/vif/0", abs.substr(strip).c_str());
+    LONGS_EQUAL(EINVAL, resolve_path("", 0, &abs, &strip));
+    LONGS_EQUAL(EINVAL, resolve_path("/a//b", 0, &abs, &strip));
+    LONGS_EQUAL(EINVAL, resolve_path("/a/", 0, &abs, &strip));
+    LONGS_EQUAL(EINVAL, resolve_path("/a b", 0, &abs, &strip));
+    LONGS_EQUAL(EINVAL, resolve_path("/" + std::string(4000, 'x'), 0, &abs,
+                                     &strip));
+}
+
+TEST(simxen_store, write_creates_parents_and_reads_back)
+{
+    std::string v;
+    LONGS_EQUAL(0, s.write(c1, 0, "/a/b/c", "hello"));
+    LONGS_EQUAL(0, s.read(c1, 0, "/a/b/c", &v));
+    STRCMP_EQUAL("hello", v.c_str());
+    LONGS_EQUAL(0, s.read(c1, 0, "/a/b", &v));
+    STRCMP_EQUAL("", v.c_str());
+    LONGS_EQUAL(ENOENT, s.read(c1, 0, "/a/x", &v));
+}
+
+TEST(simxen_store, directory_lists_children_sorted)
+{
+    s.write(c1, 0, "/d/zeta", "1");
+    s.write(c1, 0, "/d/alpha", "2");
+    s.mkdir(c1, 0, "/d/mid");
+    std::vector<std::string> kids;
+    LONGS_EQUAL(0, s.directory(c1, 0, "/d", &kids));
+    LONGS_EQUAL(3, kids.size());
+    STRCMP_EQUAL("alpha", kids[0].c_str());
+    STRCMP_EQUAL("mid", kids[1].c_str());
+    STRCMP_EQUAL("zeta", kids[2].c_str());
+    LONGS_EQUAL(ENOENT, s.directory(c1, 0, "/nope", &kids));
+}
+
+TEST(simxen_store, rm_is_recursive)
+{
+    s.write(c1, 0, "/r/a/b/c", "x");
+    s.write(c1, 0, "/r/a/d", "y");
+    size_t before = s.node_count();
+    LONGS_EQUAL(0, s.rm(c1, 0, "/r/a"));
+    LONGS_EQUAL(before - 4, s.node_count());
+    std::string v;
+    LONGS_EQUAL(ENOENT, s.read(c1, 0, "/r/a/b/c", &v));
+    std::vector<std::string> kids;
+    LONGS_EQUAL(0, s.directory(c1, 0, "/r", &kids));
+    LONGS_EQUAL(0, kids.size());
+    // xenstored: missing node under an existing parent is fine.
+    LONGS_EQUAL(0, s.rm(c1, 0, "/r/a"));
+    LONGS_EQUAL(ENOENT, s.rm(c1, 0, "/r/a/b"));
+    LONGS_EQUAL(EINVAL, s.rm(c1, 0, "/"));
+}
+
+TEST(simxen_store, watch_fires_initially_and_on_subpath_writes)
+{
+    LONGS_EQUAL(0, s.watch(c1, "/w", 0, "tok"));
+    auto ev = event_paths(c1);
+    LONGS_EQUAL(1, ev.size());
+    STRCMP_EQUAL("/w|tok", ev[0].c_str());
+
+    s.write(c2, 0, "/w/x/y", "1");
+    ev = event_paths(c1);
+    LONGS_EQUAL(1, ev.size());
+    STRCMP_EQUAL("/w/x/y|tok", ev[0].c_str());
+
+    s.write(c2, 0, "/wother", "1");     // Not below /w.
+    LONGS_EQUAL(0, event_paths(c1).size());
+
+    LONGS_EQUAL(EEXIST, s.watch(c1, "/w", 0, "tok"));
+    LONGS_EQUAL(0, s.unwatch(c1, "/w", "tok"));
+    LONGS_EQUAL(ENOENT, s.unwatch(c1, "/w", "tok"));
+    s.write(c2, 0, "/w/x/y", "2");
+    LONGS_EQUAL(0, event_paths(c1).size());
+}
+
+TEST(simxen_store, rm_of_ancestor_fires_watches_below_it)
+{
+    s.write(c1, 0, "/p/q/r", "1");
+    s.watch(c1, "/p/q/r", 0, "deep");
+    s.watch(c1, "/p", 0, "top");
+    s.take_events();
+    s.rm(c2, 0, "/p/q");
+    auto ev = event_paths(c1);
+    LONGS_EQUAL(2, ev.size());
+    STRCMP_EQUAL("/p/q/r|deep", ev[0].c_str());
+    STRCMP_EQUAL("/p/q|top", ev[1].c_str());
+}
+
+TEST(simxen_store, relative_watches_report_relative_paths)
+{
+    std::string abs;
+    size_t strip;
+    resolve_path("device", 0, &abs, &strip);
+    s.watch(c1, abs, strip, "rel");
+    auto ev = event_paths(c1);
+    STRCMP_EQUAL("device|rel", ev[0].c_str());
+    s.write(c2, 0, "/local/domain/0/device/vif", "");
+    ev = event_paths(c1);
+    STRCMP_EQUAL("device/vif|rel", ev[0].c_str());
+}
+
+TEST(simxen_store, special_watches_fire_only_on_their_event)
+{
+    s.watch(c1, "@releaseDomain", 0, "rel");
+    s.take_events();
+    s.write(c2, 0, "/x", "1");
+    LONGS_EQUAL(0, event_paths(c1).size());
+    s.fire_special("@releaseDomain");
+    auto ev = event_paths(c1);
+    LONGS_EQUAL(1, ev.size());
+    STRCMP_EQUAL("@releaseDomain|rel", ev[0].c_str());
+}
+
+TEST(simxen_store, watch_count_is_bounded)
+{
+    for (size_t i = 0; i < xs_max_watches_per_conn; i++) {
+        LONGS_EQUAL(0, s.watch(c1, "/w", 0, std::to_string(i)));
+    }
+    LONGS_EQUAL(E2BIG, s.watch(c1, "/w", 0, "one-too-many"));
+    LONGS_EQUAL(0, s.watch(c2, "/w", 0, "other-conn"));
+    s.drop_connection(c1);
+    LONGS_EQUAL(0, s.watch(c1, "/w", 0, "again"));
+}
+
+TEST(simxen_store, transaction_is_isolated_until_commit)
+{
+    s.watch(c2, "/t", 0, "w");
+    s.take_events();
+    uint32_t tx;
+    LONGS_EQUAL(0, s.transaction_start(c1, &tx));
+    LONGS_EQUAL(0, s.write(c1, tx, "/t/a", "1"));
+    std::string v;
+    LONGS_EQUAL(0, s.read(c1, tx, "/t/a", &v));
+    LONGS_EQUAL(ENOENT, s.read(c2, 0, "/t/a", &v));
+    LONGS_EQUAL(ENOENT, s.read(c2, tx, "/t/a", &v));    // Not c2's.
+    LONGS_EQUAL(0, event_paths(c2).size());
+    LONGS_EQUAL(0, s.transaction_end(c1, tx, true));
+    LONGS_EQUAL(0, s.read(c2, 0, "/t/a", &v));
+    STRCMP_EQUAL("1", v.c_str());
+    auto ev = event_paths(c2);
+    LONGS_EQUAL(1, ev.size());
+    STRCMP_EQUAL("/t/a|w", ev[0].c_str());
+    LONGS_EQUAL(ENOENT, s.transaction_end(c1, tx, true));
+}
+
+TEST(simxen_store, transaction_abort_discards)
+{
+    uint32_t tx;
+    s.transaction_start(c1, &tx);
+    s.write(c1, tx, "/ab", "1");
+    LONGS_EQUAL(0, s.transaction_end(c1, tx, false));
+    std::string v;
+    LONGS_EQUAL(ENOENT, s.read(c1, 0, "/ab", &v));
+}
+
+TEST(simxen_store, conflicting_transaction_gets_eagain)
+{
+    s.write(c1, 0, "/c/state", "1");
+    uint32_t tx;
+    s.transaction_start(c1, &tx);
+    std::string v;
+    s.read(c1, tx, "/c/state", &v);
+    s.write(c1, tx, "/c/other", "x");
+    s.write(c2, 0, "/c/state", "2");    // Changes what tx read.
+    LONGS_EQUAL(EAGAIN, s.transaction_end(c1, tx, true));
+    LONGS_EQUAL(ENOENT, s.read(c1, 0, "/c/other", &v));
+
+    // Unrelated changes do not conflict.
+    s.transaction_start(c1, &tx);
+    s.read(c1, tx, "/c/state", &v);
+    s.write(c1, tx, "/c/other", "y");
+    s.write(c2, 0, "/elsewhere", "z");
+    LONGS_EQUAL(0, s.transaction_end(c1, tx, true));
+    LONGS_EQUAL(0, s.read(c1, 0, "/c/other", &v));
+    STRCMP_EQUAL("y", v.c_str());
+}
+
+TEST(simxen_store, transactions_per_connection_are_bounded)
+{
+    uint32_t tx;
+    for (size_t i = 0; i < xs_max_transactions_per_conn; i++) {
+        LONGS_EQUAL(0, s.transaction_start(c1, &tx));
+    }
+    LONGS_EQUAL(ENOSPC, s.transaction_start(c1, &tx));
+    s.drop_connection(c1);
+    LONGS_EQUAL(0, s.transaction_start(c1, &tx));
+}
+
+TEST(simxen_store, perms_inherit_and_round_trip)
+{
+    std::vector<xs_perm> p;
+    s.mkdir(c1, 0, "/vif");
+    LONGS_EQUAL(0, s.set_perms(c1, 0, "/vif", {{'n', 0}, {'r', 5}}));
+    s.write(c1, 0, "/vif/0", "x");
+    LONGS_EQUAL(0, s.get_perms(c1, 0, "/vif/0", &p));
+    LONGS_EQUAL(2, p.size());
+    STRCMP_EQUAL("n0", perm_to_string(p[0]).c_str());
+    STRCMP_EQUAL("r5", perm_to_string(p[1]).c_str());
+    xs_perm one;
+    CHECK(perm_from_string("b65535", &one));
+    CHECK(!perm_from_string("x1", &one));
+    CHECK(!perm_from_string("r70000", &one));
+    CHECK(!perm_from_string("r", &one));
+    LONGS_EQUAL(EINVAL, s.set_perms(c1, 0, "/vif", {}));
+}
