@@ -33,6 +33,9 @@ utilities_simxen_simxen_LDADD = $(SIMXEN_LIBS)
 if HAVE_CPPUTEST
 tests_unit_linc_unit_tests_SOURCES += \
 	tests/unit/simxen-fixture.h \
+	tests/unit/test-simxen-evtchn.cc \
+	tests/unit/test-simxen-grant.cc \
+	tests/unit/test-simxen-xenstored.cc \
 	tests/unit/test-simxen-xs.cc
 tests_unit_linc_unit_tests_CXXFLAGS += $(XENSTORE_CFLAGS)
 tests_unit_linc_unit_tests_LDADD += $(SIMXEN_LIBS) $(XENSTORE_LIBS)

@@ -198,6 +198,7 @@ int hypervisor::bind_interdomain(domid_t id, domid_t remote,
     }
     // Our end waits on the eventfd the unbound end has been notifying.
     port_state ps{true, remote, rport, rp->second.peer, rp->second.own};
+    // Xen drops sends on unbound ports: forget what arrived meanwhile.
     drain(ps.own->get());
     if ((err = dup_fds(ps, fds)) != 0) {
         return err;

@@ -31,9 +31,9 @@
 //   domain_alive      v0 = 1 if the domain exists, else 0.
 //   evtchn_alloc_unbound   a = remote domid.  v0 = new port; fds: [0] the
 //                     port's eventfd (readable when the peer notifies),
-//                     [1] the peer's eventfd (write 1 to notify it; until a
-//                     peer binds, such notifications are kept and seen by
-//                     the binder as one spurious event).  ESRCH, ENOSPC.
+//                     [1] the peer's eventfd (write 1 to notify it; as on
+//                     Xen, notifications sent before a peer binds are
+//                     dropped: binding clears them).  ESRCH, ENOSPC.
 //   evtchn_bind_interdomain  a = remote domid, b = remote port (unbound and
 //                     allocated for 'domid').  v0 = local port; fds as for
 //                     alloc_unbound.  ESRCH, EINVAL.

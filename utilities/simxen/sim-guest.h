@@ -73,8 +73,8 @@ public:
     // '*port'.  ESRCH (no such domain), ENOSPC.
     int alloc_unbound(domid_t remote, evtchn_port_t *port);
 
-    // Signals the peer of 'port'.  Before the peer binds, the notification
-    // is kept and delivered once when it does.  EINVAL for an unknown port.
+    // Signals the peer of 'port'.  As on Xen, a notification sent before
+    // the peer binds is lost.  EINVAL for an unknown port.
     int notify(evtchn_port_t port);
 
     // A descriptor that polls readable while 'port' has an event pending;
