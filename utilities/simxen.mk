@@ -33,6 +33,7 @@ utilities_simxen_simxen_LDADD = $(SIMXEN_LIBS)
 if HAVE_CPPUTEST
 tests_unit_linc_unit_tests_SOURCES += \
 	tests/unit/simxen-fixture.h \
+	tests/unit/test-simxen-e2e.cc \
 	tests/unit/test-simxen-evtchn.cc \
 	tests/unit/test-simxen-grant.cc \
 	tests/unit/test-simxen-xenstored.cc \
@@ -40,3 +41,7 @@ tests_unit_linc_unit_tests_SOURCES += \
 tests_unit_linc_unit_tests_CXXFLAGS += $(XENSTORE_CFLAGS)
 tests_unit_linc_unit_tests_LDADD += $(SIMXEN_LIBS) $(XENSTORE_LIBS)
 endif
+
+# The daemon binary with Xen's stock xenstore tools.
+TESTS += tests/simxen/tools.sh
+EXTRA_DIST += tests/simxen/tools.sh
