@@ -306,3 +306,56 @@ TEST(simxen_store, perms_inherit_and_round_trip)
     CHECK(!perm_from_string("r", &one));
     LONGS_EQUAL(EINVAL, s.set_perms(c1, 0, "/vif", {}));
 }
+
+TEST(simxen_store, transaction_rm_and_directory_see_own_changes)
+{
+    s.write(c1, 0, "/q/a/b", "1");
+    s.write(c1, 0, "/q/keep", "2");
+    s.watch(c2, "/q/a/b", 0, "deep");
+    s.take_events();
+    uint32_t tx;
+    s.transaction_start(c1, &tx);
+    LONGS_EQUAL(0, s.rm(c1, tx, "/q/a"));
+    LONGS_EQUAL(0, s.write(c1, tx, "/q/new", "3"));
+    std::vector<std::string> kids;
+    LONGS_EQUAL(0, s.directory(c1, tx, "/q", &kids));
+    LONGS_EQUAL(2, kids.size());
+    STRCMP_EQUAL("keep", kids[0].c_str());
+    STRCMP_EQUAL("new", kids[1].c_str());
+    LONGS_EQUAL(0, s.directory(c1, 0, "/q", &kids));    // Store unchanged.
+    LONGS_EQUAL(2, kids.size());
+    STRCMP_EQUAL("a", kids[0].c_str());
+    LONGS_EQUAL(0, s.transaction_end(c1, tx, true));
+    std::string v;
+    LONGS_EQUAL(ENOENT, s.read(c1, 0, "/q/a/b", &v));
+    LONGS_EQUAL(0, s.read(c1, 0, "/q/new", &v));
+    auto ev = event_paths(c2);
+    LONGS_EQUAL(1, ev.size());
+    STRCMP_EQUAL("/q/a/b|deep", ev[0].c_str());
+}
+
+TEST(simxen_store, transaction_size_is_bounded)
+{
+    uint32_t tx;
+    s.transaction_start(c1, &tx);
+    int err = 0;
+    size_t i;
+    for (i = 0; i < 2 * xs_max_transaction_nodes && !err; i++) {
+        err = s.write(c1, tx, "/big/" + std::to_string(i), "x");
+    }
+    LONGS_EQUAL(ENOSPC, err);
+    CHECK(i <= xs_max_transaction_nodes);
+    LONGS_EQUAL(0, s.transaction_end(c1, tx, false));
+
+    // And across connections.
+    size_t started = 0;
+    err = 0;
+    for (conn_id c = 10; c < 100 && !err; c++) {
+        for (size_t k = 0; k < xs_max_transactions_per_conn && !err; k++) {
+            err = s.transaction_start(c, &tx);
+            started += !err;
+        }
+    }
+    LONGS_EQUAL(ENOSPC, err);
+    LONGS_EQUAL(xs_max_transactions, started);
+}

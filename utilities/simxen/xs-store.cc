@@ -127,64 +127,109 @@ xs_store::xs_store()
 int xs_store::get_view(conn_id conn, uint32_t tx, view *v)
 {
     if (tx == 0) {
-        *v = {&nodes_, nullptr};
+        v->tx = nullptr;
         return 0;
     }
     auto it = txs_.find(tx);
     if (it == txs_.end() || it->second.conn != conn) {
         return ENOENT;
     }
-    *v = {&it->second.snap, &it->second};
+    if (it->second.accessed.size() >= xs_max_transaction_nodes) {
+        return ENOSPC;
+    }
+    v->tx = &it->second;
     return 0;
 }
 
 void xs_store::touch(view &v, const std::string &path)
 {
-    if (v.tx) {
-        auto it = v.nodes->find(path);
-        v.tx->accessed.emplace(path, it == v.nodes->end() ? 0 : it->second.gen);
+    if (v.tx && !v.tx->accessed.count(path)) {
+        auto it = nodes_.find(path);
+        v.tx->accessed.emplace(path, it == nodes_.end() ? 0 : it->second.gen);
     }
 }
 
-xs_store::node *xs_store::lookup(view &v, const std::string &path)
+const xs_store::node *xs_store::find(view &v, const std::string &path)
 {
     touch(v, path);
-    auto it = v.nodes->find(path);
-    return it == v.nodes->end() ? nullptr : &it->second;
+    if (v.tx) {
+        auto o = v.tx->overlay.find(path);
+        if (o != v.tx->overlay.end()) {
+            return o->second ? &*o->second : nullptr;
+        }
+    }
+    auto it = nodes_.find(path);
+    return it == nodes_.end() ? nullptr : &it->second;
 }
 
-void xs_store::bump(view &, node *n)
+xs_store::node *xs_store::find_mut(view &v, const std::string &path)
 {
-    n->gen = next_gen_++;
+    touch(v, path);
+    if (v.tx) {
+        auto o = v.tx->overlay.find(path);
+        if (o != v.tx->overlay.end()) {
+            return o->second ? &*o->second : nullptr;
+        }
+    }
+    auto it = nodes_.find(path);
+    if (it == nodes_.end()) {
+        return nullptr;
+    }
+    if (!v.tx) {
+        return &it->second;
+    }
+    std::optional<node> &copy = v.tx->overlay[path];
+    copy = it->second;
+    return &*copy;
+}
+
+xs_store::node *xs_store::insert(view &v, const std::string &path)
+{
+    touch(v, path);
+    if (!v.tx) {
+        return &(nodes_[path] = node());
+    }
+    std::optional<node> &n = v.tx->overlay[path];
+    n = node();
+    return &*n;
+}
+
+void xs_store::erase(view &v, const std::string &path)
+{
+    touch(v, path);
+    if (v.tx) {
+        v.tx->overlay[path] = std::nullopt;
+    } else {
+        nodes_.erase(path);
+    }
 }
 
 int xs_store::create(view &v, const std::string &path, node **out)
 {
     std::string parent_path = parent_of(path);
-    node *parent = lookup(v, parent_path);
+    node *parent = find_mut(v, parent_path);
     if (!parent) {
         int err = create(v, parent_path, &parent);
         if (err) {
             return err;
         }
     }
-    if (v.nodes->size() >= xs_max_nodes) {
+    if (nodes_.size() >= xs_max_nodes) {
         return ENOSPC;
     }
-    touch(v, path);
-    node &n = (*v.nodes)[path];
+    node *n = insert(v, path);
     // dom0 creating a node: it inherits its parent's permissions.
-    n.perms = parent->perms;
-    bump(v, &n);
+    n->perms = parent->perms;
+    bump(n);
     parent->children.insert(base_of(path));
-    bump(v, parent);
-    *out = &n;
+    bump(parent);
+    *out = n;
     return 0;
 }
 
 void xs_store::remove_subtree(view &v, const std::string &path)
 {
-    node *n = lookup(v, path);
+    const node *n = find(v, path);
     if (!n) {
         return;
     }
@@ -192,7 +237,7 @@ void xs_store::remove_subtree(view &v, const std::string &path)
     for (const std::string &c : children) {
         remove_subtree(v, path == "/" ? "/" + c : path + "/" + c);
     }
-    v.nodes->erase(path);
+    erase(v, path);
 }
 
 void xs_store::record(view &v, const std::string &path, bool recursive)
@@ -232,7 +277,7 @@ int xs_store::read(conn_id conn, uint32_t tx, const std::string &path,
     if (err) {
         return err;
     }
-    node *n = lookup(v, path);
+    const node *n = find(v, path);
     if (!n) {
         return ENOENT;
     }
@@ -248,12 +293,12 @@ int xs_store::write(conn_id conn, uint32_t tx, const std::string &path,
     if (err) {
         return err;
     }
-    node *n = lookup(v, path);
+    node *n = find_mut(v, path);
     if (!n && (err = create(v, path, &n)) != 0) {
         return err;
     }
     n->value = value;
-    bump(v, n);
+    bump(n);
     record(v, path, false);
     return 0;
 }
@@ -265,7 +310,7 @@ int xs_store::mkdir(conn_id conn, uint32_t tx, const std::string &path)
     if (err) {
         return err;
     }
-    if (lookup(v, path)) {
+    if (find(v, path)) {
         return 0;
     }
     node *n;
@@ -286,15 +331,15 @@ int xs_store::rm(conn_id conn, uint32_t tx, const std::string &path)
     if (path == "/") {
         return EINVAL;
     }
-    node *parent = lookup(v, parent_of(path));
-    if (!lookup(v, path)) {
+    node *parent = find_mut(v, parent_of(path));
+    if (!find(v, path)) {
         // xenstored: removing a missing node under an existing parent is
         // not an error.
         return parent ? 0 : ENOENT;
     }
     remove_subtree(v, path);
     parent->children.erase(base_of(path));
-    bump(v, parent);
+    bump(parent);
     record(v, path, true);
     return 0;
 }
@@ -307,7 +352,7 @@ int xs_store::directory(conn_id conn, uint32_t tx, const std::string &path,
     if (err) {
         return err;
     }
-    node *n = lookup(v, path);
+    const node *n = find(v, path);
     if (!n) {
         return ENOENT;
     }
@@ -323,7 +368,7 @@ int xs_store::get_perms(conn_id conn, uint32_t tx, const std::string &path,
     if (err) {
         return err;
     }
-    node *n = lookup(v, path);
+    const node *n = find(v, path);
     if (!n) {
         return ENOENT;
     }
@@ -342,12 +387,12 @@ int xs_store::set_perms(conn_id conn, uint32_t tx, const std::string &path,
     if (err) {
         return err;
     }
-    node *n = lookup(v, path);
+    node *n = find_mut(v, path);
     if (!n) {
         return ENOENT;
     }
     n->perms = perms;
-    bump(v, n);
+    bump(n);
     record(v, path, false);
     return 0;
 }
@@ -390,16 +435,15 @@ int xs_store::transaction_start(conn_id conn, uint32_t *tx)
     for (const auto &t : txs_) {
         count += t.second.conn == conn;
     }
-    if (count >= xs_max_transactions_per_conn) {
+    if (count >= xs_max_transactions_per_conn ||
+        txs_.size() >= xs_max_transactions) {
         return ENOSPC;
     }
     uint32_t id;
     do {
         id = next_tx_++;
     } while (id == 0 || txs_.count(id));
-    transaction &t = txs_[id];
-    t.conn = conn;
-    t.snap = nodes_;
+    txs_[id].conn = conn;
     *tx = id;
     return 0;
 }
@@ -424,12 +468,11 @@ int xs_store::transaction_end(conn_id conn, uint32_t tx, bool commit)
     if (t.changes.empty()) {
         return 0;       // Read-only: nothing to apply.
     }
-    for (const auto &a : t.accessed) {
-        auto snap = t.snap.find(a.first);
-        if (snap == t.snap.end()) {
-            nodes_.erase(a.first);
+    for (auto &[path, n] : t.overlay) {
+        if (n) {
+            nodes_[path] = std::move(*n);
         } else {
-            nodes_[a.first] = snap->second;
+            nodes_.erase(path);
         }
     }
     for (const change &c : t.changes) {

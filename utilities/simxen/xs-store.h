@@ -7,13 +7,14 @@
 // the watch events they queue.
 //
 // Paths given here are absolute and already validated (resolve_path()).
-// Every clients of the UNIX socket is dom0, as with the real xenstored's
+// Every client of the UNIX socket is dom0, as with the real xenstored's
 // socket, so permissions are stored and reported but not enforced.
 //
-// Transactions take a snapshot of the store and record the generation of
-// every node they read or write; commit fails with EAGAIN if any of those
-// nodes changed meanwhile (xenstored's own conflict rule).  Watch events of
-// a transaction are queued only when it commits.
+// Transactions keep their changes apart from the store and record the
+// generation of every node they read or write; commit fails with EAGAIN if
+// any of those nodes changed meanwhile (xenstored's own conflict rule), so
+// a committed transaction behaves as if it ran alone at commit time.  Watch
+// events of a transaction are queued only when it commits.
 
 #ifndef SIMXEN_XS_STORE_H
 #define SIMXEN_XS_STORE_H 1
@@ -21,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,6 +49,8 @@ struct watch_event {
 constexpr size_t xs_max_nodes = 20000;
 constexpr size_t xs_max_watches_per_conn = 128;
 constexpr size_t xs_max_transactions_per_conn = 16;
+constexpr size_t xs_max_transactions = 128;         // All connections.
+constexpr size_t xs_max_transaction_nodes = 1024;   // Touched by one.
 constexpr size_t xs_max_perms = 64;
 
 // Validates 'path' as sent by a client and makes it absolute: relative
@@ -118,9 +122,11 @@ private:
         bool recursive;     // Removal: also fires watches below 'path'.
     };
 
+    // Copy-on-write: only what the transaction changed is held here, so
+    // its memory is bounded by what it touches, not by the store's size.
     struct transaction {
         conn_id conn;
-        node_map snap;
+        std::map<std::string, std::optional<node>> overlay;  // nullopt: rm'd.
         std::map<std::string, uint64_t> accessed;  // path -> gen (0: absent)
         std::vector<change> changes;
     };
@@ -132,20 +138,22 @@ private:
         std::string token;
     };
 
-    // The map and bookkeeping an operation works on: the store itself or a
-    // transaction's snapshot.
+    // What an operation works on: the store, or a transaction's view of
+    // it (its overlay over the current store).
     struct view {
-        node_map *nodes;
         transaction *tx;
     };
     int get_view(conn_id conn, uint32_t tx, view *v);
-    node *lookup(view &v, const std::string &path);
     void touch(view &v, const std::string &path);
+    const node *find(view &v, const std::string &path);
+    node *find_mut(view &v, const std::string &path);
+    node *insert(view &v, const std::string &path);
+    void erase(view &v, const std::string &path);
     int create(view &v, const std::string &path, node **out);
     void remove_subtree(view &v, const std::string &path);
     void record(view &v, const std::string &path, bool recursive);
     void fire(const change &c);
-    void bump(view &v, node *n);
+    void bump(node *n) { n->gen = next_gen_++; }
 
     node_map nodes_;
     std::map<uint32_t, transaction> txs_;
