@@ -269,8 +269,13 @@ void daemon_impl::xs_input(xs_conn *c)
         msg.resize(len);
         evbuffer_remove(in, msg.data(), len);
         std::string reply = xs_handle(id, hdr, msg.data() + xs_header_size);
-        evbuffer_add(bufferevent_get_output(c->bev), reply.data(),
-                     reply.size());
+        evbuffer *out = bufferevent_get_output(c->bev);
+        if (evbuffer_get_length(out) + reply.size() > max_output_bytes) {
+            xs_close(id);       // Pipelining without reading replies.
+            deliver_events();
+            return;
+        }
+        evbuffer_add(out, reply.data(), reply.size());
         deliver_events();
         if (!xs_conns_.count(id)) {
             return;             // Dropped while delivering.

@@ -188,7 +188,7 @@ int hypervisor::bind_interdomain(domid_t id, domid_t remote,
     }
     auto rp = rit->second.ports.find(rport);
     if (rp == rit->second.ports.end() || rp->second.bound ||
-        rp->second.remote_dom != id || (id == remote && rport == 0)) {
+        rp->second.remote_dom != id) {
         return EINVAL;
     }
     evtchn_port_t p;

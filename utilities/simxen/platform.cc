@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include <xen/grant_table.h>
 
@@ -72,10 +73,17 @@ private:
         bool masked = false;
     };
 
+    // The domains one grant_copy() batch touches, each looked up (and its
+    // liveness checked, a syscall) once per batch rather than per segment.
+    struct batch_views {
+        std::vector<std::pair<domid_t, view_ptr>> seen;
+    };
+
     view_ptr view(domid_t domid);
+    view_ptr batch_view(batch_views *b, domid_t domid);
     int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write);
     void release(const view_ptr &v, grant_ref_t ref, bool write);
-    int16_t copy_one(grant_copy_segment *s);
+    int16_t copy_one(batch_views *b, grant_copy_segment *s);
 
     domid_t self_;
     ctl_client ctl_;
@@ -207,7 +215,20 @@ void simxen_platform::release(const view_ptr &v, grant_ref_t ref, bool write)
     }
 }
 
-int16_t simxen_platform::copy_one(grant_copy_segment *s)
+simxen_platform::view_ptr simxen_platform::batch_view(batch_views *b,
+                                                      domid_t domid)
+{
+    for (const auto &e : b->seen) {
+        if (e.first == domid) {
+            return e.second;
+        }
+    }
+    view_ptr v = view(domid);
+    b->seen.emplace_back(domid, v);
+    return v;
+}
+
+int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
 {
     const uint16_t known = grant_copy_segment::source_gref |
                            grant_copy_segment::dest_gref;
@@ -220,10 +241,10 @@ int16_t simxen_platform::copy_one(grant_copy_segment *s)
     }
 
     view_ptr sv, dv;
-    if (src_gref && !(sv = view(s->source.foreign.domid))) {
+    if (src_gref && !(sv = batch_view(b, s->source.foreign.domid))) {
         return gntst_bad_domain;
     }
-    if (dst_gref && !(dv = view(s->dest.foreign.domid))) {
+    if (dst_gref && !(dv = batch_view(b, s->dest.foreign.domid))) {
         return gntst_bad_domain;
     }
 
@@ -269,8 +290,9 @@ int simxen_platform::grant_copy(grant_copy_segment *segs, size_t n)
     if (n && !segs) {
         return EINVAL;
     }
+    batch_views b;
     for (size_t i = 0; i < n; i++) {
-        segs[i].status = copy_one(&segs[i]);
+        segs[i].status = copy_one(&b, &segs[i]);
     }
     return 0;
 }
