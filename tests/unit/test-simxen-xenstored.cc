@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -135,6 +136,30 @@ TEST(simxen_xenstored, libxenstore_write_read_directory_rm)
     CHECK(xs_rm(h, XBT_NULL, "/test"));
     CHECK(xs_read(h, XBT_NULL, "/test/key", &n) == nullptr);
     LONGS_EQUAL(ENOENT, errno);
+}
+
+TEST(simxen_xenstored, big_directories_come_in_parts)
+{
+    // 500 names of 12 bytes: over XENSTORE_PAYLOAD_MAX, so libxenstore gets
+    // E2BIG for XS_DIRECTORY and falls back to XS_DIRECTORY_PART.
+    xs_transaction_t t = xs_transaction_start(h);
+    for (int i = 0; i < 500; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "/big/child-%05d", i);
+        CHECK(xs_write(h, t, name, "", 0));
+    }
+    CHECK(xs_transaction_end(h, t, false));
+    unsigned int n = 0;
+    char **dir = xs_directory(h, XBT_NULL, "/big", &n);
+    CHECK(dir != nullptr);
+    LONGS_EQUAL(500, n);
+    STRCMP_EQUAL("child-00000", dir[0]);
+    STRCMP_EQUAL("child-00499", dir[499]);
+    free(dir);
+
+    std::string reply;
+    raw(XS_DIRECTORY_PART, std::string("/big\0" "5\0", 7), &reply);
+    STRCMP_EQUAL("EINVAL", reply.c_str());      // Not a name boundary.
 }
 
 TEST(simxen_xenstored, libxenstore_watch_events)

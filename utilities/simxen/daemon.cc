@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -352,6 +353,7 @@ int daemon_impl::xs_dispatch(conn_id id, const xsd_sockmsg &hdr,
     switch (hdr.type) {
     case XS_READ: case XS_MKDIR: case XS_RM: case XS_DIRECTORY:
     case XS_GET_PERMS: case XS_SET_PERMS: case XS_WATCH: case XS_UNWATCH:
+    case XS_DIRECTORY_PART:
         if (args.empty()) {
             return EINVAL;
         }
@@ -390,6 +392,44 @@ int daemon_impl::xs_dispatch(conn_id id, const xsd_sockmsg &hdr,
             reply->append(nul_terminated(c));
         }
         return reply->size() > XENSTORE_PAYLOAD_MAX ? E2BIG : 0;
+    }
+    case XS_DIRECTORY_PART: {
+        // "path\0offset\0" -> "gen\0" then whole child names from byte
+        // 'offset' of the full listing; the last chunk ends with an extra
+        // NUL.  Chunks end on name boundaries: libxenstore takes "\0\0" at
+        // a chunk's end as the end of the listing.
+        std::vector<std::string> children;
+        uint64_t gen;
+        unsigned long offset;
+        char *end;
+        if (args.size() != 2 || args[1].empty() || args[1].size() > 10) {
+            return EINVAL;
+        }
+        offset = strtoul(args[1].c_str(), &end, 10);
+        if (*end) {
+            return EINVAL;
+        }
+        if ((err = store_.directory(id, hdr.tx_id, path, &children, &gen))
+            != 0) {
+            return err;
+        }
+        *reply = nul_terminated(std::to_string(gen));
+        size_t pos = 0, i = 0;
+        for (; i < children.size() && pos < offset; i++) {
+            pos += children[i].size() + 1;
+        }
+        if (pos != offset) {
+            return EINVAL;      // Not a name boundary of this listing.
+        }
+        for (; i < children.size(); i++) {
+            if (reply->size() + children[i].size() + 1 >
+                XENSTORE_PAYLOAD_MAX - 1) {
+                return 0;       // More to come.
+            }
+            reply->append(nul_terminated(children[i]));
+        }
+        reply->push_back('\0');
+        return 0;
     }
     case XS_GET_PERMS: {
         std::vector<xs_perm> perms;
@@ -478,8 +518,7 @@ int daemon_impl::xs_dispatch(conn_id id, const xsd_sockmsg &hdr,
         *reply = ok;
         return 0;
     default:
-        // XS_CONTROL, XS_RESUME, XS_SET_TARGET, XS_DIRECTORY_PART and
-        // unknown types.
+        // XS_CONTROL, XS_RESUME, XS_SET_TARGET and unknown types.
         return ENOSYS;
     }
 }

@@ -345,7 +345,7 @@ int xs_store::rm(conn_id conn, uint32_t tx, const std::string &path)
 }
 
 int xs_store::directory(conn_id conn, uint32_t tx, const std::string &path,
-                        std::vector<std::string> *children)
+                        std::vector<std::string> *children, uint64_t *gen)
 {
     view v;
     int err = get_view(conn, tx, &v);
@@ -357,6 +357,9 @@ int xs_store::directory(conn_id conn, uint32_t tx, const std::string &path,
         return ENOENT;
     }
     children->assign(n->children.begin(), n->children.end());
+    if (gen) {
+        *gen = n->gen;
+    }
     return 0;
 }
 

@@ -77,8 +77,11 @@ public:
               const std::string &value);
     int mkdir(conn_id conn, uint32_t tx, const std::string &path);
     int rm(conn_id conn, uint32_t tx, const std::string &path);
+    // '*gen' (optional) changes whenever the list of children does: the
+    // generation XS_DIRECTORY_PART reports so clients can detect a listing
+    // that changed between chunks.
     int directory(conn_id conn, uint32_t tx, const std::string &path,
-                  std::vector<std::string> *children);
+                  std::vector<std::string> *children, uint64_t *gen = nullptr);
     int get_perms(conn_id conn, uint32_t tx, const std::string &path,
                   std::vector<xs_perm> *perms);
     int set_perms(conn_id conn, uint32_t tx, const std::string &path,
