@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -92,6 +93,7 @@ public:
     std::string dir;
     event_base *base = nullptr;
     unique_fd stop_fd;
+    std::function<void(const std::string &)> log;
 
 private:
     // Heap-allocated so libevent callbacks can hold a stable pointer; it
@@ -113,6 +115,12 @@ private:
     static void on_ctl_accept(evutil_socket_t, short, void *);
     static void on_ctl_read(evutil_socket_t, short, void *);
 
+    void note(const std::string &msg)
+    {
+        if (log) {
+            log(msg);
+        }
+    }
     void xs_close(conn_id id);
     void xs_input(xs_conn *c);
     std::string xs_handle(conn_id id, const xsd_sockmsg &hdr,
@@ -265,6 +273,7 @@ void daemon_impl::xs_input(xs_conn *c)
             break;
         } else if (err) {
             xs_close(id);       // Oversized: the stream is unusable.
+            note("xenstored: dropped a client that sent an oversized message");
             return;
         }
         msg.resize(len);
@@ -273,6 +282,7 @@ void daemon_impl::xs_input(xs_conn *c)
         evbuffer *out = bufferevent_get_output(c->bev);
         if (evbuffer_get_length(out) + reply.size() > max_output_bytes) {
             xs_close(id);       // Pipelining without reading replies.
+            note("xenstored: dropped a client that does not read replies");
             deliver_events();
             return;
         }
@@ -304,6 +314,7 @@ void daemon_impl::deliver_events()
     }
     for (conn_id id : overflow) {
         xs_close(id);
+        note("xenstored: dropped a client that does not read watch events");
     }
 }
 
@@ -622,10 +633,18 @@ void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
     switch (static_cast<ctl_op>(req.op)) {
     case ctl_op::create_domain:
         rep->err = hv_.create_domain(dom, req.a, req.b);
+        if (!rep->err) {
+            note("domain " + std::to_string(dom) + " created: " +
+                 std::to_string(req.a) + " pages, " + std::to_string(req.b) +
+                 " grant entries");
+        }
         break;
     case ctl_op::destroy_domain:
         rep->err = hv_.destroy_domain(dom);
-        introduced_.erase(dom);
+        if (!rep->err) {
+            introduced_.erase(dom);
+            note("domain " + std::to_string(dom) + " destroyed");
+        }
         break;
     case ctl_op::get_domain:
         rep->err = hv_.get_domain(dom, &rep->v0, &rep->v1, fds);
@@ -677,6 +696,11 @@ simxen_daemon::~simxen_daemon() = default;
 int simxen_daemon::run()
 {
     return event_base_dispatch(impl_->base) < 0 ? EIO : 0;
+}
+
+void simxen_daemon::set_log(std::function<void(const std::string &)> log)
+{
+    impl_->log = std::move(log);
 }
 
 void simxen_daemon::stop()

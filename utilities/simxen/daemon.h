@@ -8,6 +8,7 @@
 #ifndef SIMXEN_DAEMON_H
 #define SIMXEN_DAEMON_H 1
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,10 @@ public:
 
     // Runs the event loop until stop(); returns 0 or an errno.
     int run();
+
+    // Where to report domain lifecycle and dropped clients (never per
+    // request).  Called on the run() thread; default: nowhere.
+    void set_log(std::function<void(const std::string &)> log);
 
     // Makes run() return.  Safe from any thread and from a signal handler.
     void stop();

@@ -185,6 +185,7 @@ int main(int argc, char *argv[])
         fclose(f);
     }
 
+    d->set_log([](const std::string &msg) { log_msg("%s", msg.c_str()); });
     running = d.get();
     struct sigaction sa{};
     sa.sa_handler = on_signal;
