@@ -33,6 +33,7 @@ utilities_simxen_simxen_LDADD = $(SIMXEN_LIBS)
 if HAVE_CPPUTEST
 tests_unit_linc_unit_tests_SOURCES += \
 	tests/unit/simxen-fixture.h \
+	tests/unit/test-simxen-control.cc \
 	tests/unit/test-simxen-e2e.cc \
 	tests/unit/test-simxen-evtchn.cc \
 	tests/unit/test-simxen-grant.cc \

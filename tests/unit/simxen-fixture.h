@@ -8,6 +8,7 @@
 #define TESTS_UNIT_SIMXEN_FIXTURE_H 1
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <memory>
@@ -24,6 +25,13 @@ struct simxen_fixture {
     // Returns an errno.
     int start()
     {
+        // The daemon's descriptors (two eventfds per port) count against
+        // this process: use the whole allowance, as the daemon itself does.
+        rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
         char tmpl[] = "/tmp/simxen-test-XXXXXX";
         if (!mkdtemp(tmpl)) {
             return errno;

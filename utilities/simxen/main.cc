@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +168,13 @@ int main(int argc, char *argv[])
             log_msg("detach failed: %s", strerror(err));
             return 1;
         }
+    }
+
+    // Every event channel holds two eventfds: take the whole allowance.
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
 
     std::unique_ptr<simxen_daemon> d;
