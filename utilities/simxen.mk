@@ -45,4 +45,4 @@ endif
 
 # The daemon binary with Xen's stock xenstore tools.
 TESTS += tests/simxen/tools.sh
-EXTRA_DIST += tests/simxen/tools.sh
+EXTRA_DIST += tests/simxen/tools.sh utilities/simxen/README.md

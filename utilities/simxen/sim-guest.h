@@ -6,8 +6,10 @@
 // the way a Linux guest uses them.  xenstore is separate: use libxenstore
 // with XENSTORED_PATH=<socket dir>/xenstored.
 //
-// Errors are positive errno values.  A sim_guest is not thread-safe, except
-// that notify() and the event fds may be used from any thread.
+// Errors are positive errno values.  A sim_guest is not thread-safe: a
+// frontend that notifies or waits from another thread must not allocate or
+// unbind ports, or grant and end access, at the same time.  The event fd of
+// a port may be polled from any thread while the port stays bound.
 
 #ifndef SIMXEN_SIM_GUEST_H
 #define SIMXEN_SIM_GUEST_H 1
