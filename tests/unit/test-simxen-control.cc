@@ -55,6 +55,14 @@ TEST(simxen_control, sockets_are_private)
     LONGS_EQUAL(0600, st.st_mode & 0777);
 }
 
+TEST(simxen_control, a_second_daemon_does_not_steal_the_sockets)
+{
+    std::unique_ptr<simxen_daemon> second;
+    LONGS_EQUAL(EADDRINUSE, simxen_daemon::create(fx.dir, &second));
+    ctl_reply rep;
+    LONGS_EQUAL(0, call(ctl_op::domain_alive, 0, 0, 0, &rep));
+}
+
 TEST(simxen_control, domain_lifecycle)
 {
     ctl_reply rep;

@@ -50,6 +50,15 @@ int listen_unix(const std::string &path, int type, unique_fd *out)
     if (!fd) {
         return errno;
     }
+    // A socket someone still answers on belongs to a running simxen: do
+    // not steal it.  A stale one (nobody listening) is replaced.
+    {
+        unique_fd probe(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+        if (probe && connect(probe.get(), reinterpret_cast<sockaddr *>(&sun),
+                             sizeof sun) == 0) {
+            return EADDRINUSE;
+        }
+    }
     unlink(path.c_str());
     if (bind(fd.get(), reinterpret_cast<sockaddr *>(&sun), sizeof sun) < 0 ||
         chmod(path.c_str(), 0600) < 0 || listen(fd.get(), 64) < 0) {

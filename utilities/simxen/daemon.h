@@ -19,7 +19,8 @@ class daemon_impl;
 class simxen_daemon {
 public:
     // Creates 'dir' if needed (mode 0700) and listens on dir/xenstored and
-    // dir/control, replacing stale sockets.  Domain 0 exists from the start
+    // dir/control, replacing stale sockets (EADDRINUSE if another daemon
+    // still serves them).  Domain 0 exists from the start
     // (16 pages, 64 grant entries) as the backends' home.  Returns an errno.
     static int create(const std::string &dir,
                       std::unique_ptr<simxen_daemon> *out);
