@@ -6,9 +6,12 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "netdev-xen/xen-platform.h"
 #include "tests/unit/simxen-fixture.h"
@@ -211,4 +214,49 @@ TEST(simxen_grant, guest_api_rejects_bad_arguments)
     LONGS_EQUAL(EEXIST, sim_guest::create(fx.control(), 5, 1, 16, &dup));
     LONGS_EQUAL(EINVAL, sim_guest::create(fx.control(), 6, 0, 16, &dup));
     LONGS_EQUAL(ESRCH, sim_guest::attach(fx.control(), 6, &dup));
+}
+
+// The guest revokes and re-grants while the backend copies on another
+// thread: every revocation either succeeds or reports EBUSY, copies either
+// succeed or find the grant gone, and no pin outlives its copy.
+TEST(simxen_grant, revocation_races_with_copies)
+{
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(5, 0, false, &ref));
+    std::atomic<bool> done{false};
+    std::atomic<int> ok{0}, refused{0}, other{0};
+    std::thread backend([&] {
+        char buf[8];
+        while (!done.load()) {
+            grant_copy_segment s{};
+            s.flags = grant_copy_segment::source_gref;
+            s.source.foreign = {ref, 0, 5};
+            s.dest.virt = buf;
+            s.len = sizeof buf;
+            be->grant_copy(&s, 1);
+            (s.status == gntst_okay ? ok
+             : s.status == gntst_general_error ? refused : other)++;
+        }
+    });
+    int busy = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (int i = 0; (i < 2000 || ok.load() < 100 || refused.load() < 100) &&
+                    std::chrono::steady_clock::now() < deadline;
+         i++) {
+        int err;
+        while ((err = guest->end_access(ref)) == EBUSY) {
+            busy++;
+        }
+        LONGS_EQUAL(0, err);
+        grant_ref_t again;
+        LONGS_EQUAL(0, guest->grant_access(5, 0, false, &again));
+        LONGS_EQUAL(ref, again);    // Freed references are reused first.
+    }
+    done = true;
+    backend.join();
+    LONGS_EQUAL(0, other.load());
+    CHECK(ok.load() >= 100);
+    CHECK(refused.load() >= 100);
+    LONGS_EQUAL(0, guest->end_access(ref));     // No pin left behind.
+    (void) busy;    // Depends on scheduling; may be 0 on one CPU.
 }
