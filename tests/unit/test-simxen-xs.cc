@@ -359,3 +359,79 @@ TEST(simxen_store, transaction_size_is_bounded)
     LONGS_EQUAL(ENOSPC, err);
     LONGS_EQUAL(xs_max_transactions, started);
 }
+
+TEST_GROUP(simxen_store_guest)
+{
+    xs_store s;
+    const conn_id dom0 = 1, guest = 2, other = 3;
+
+    void setup() override
+    {
+        s.set_conn_domain(guest, 5);
+        s.set_conn_domain(other, 6);
+        // What the toolstack sets up for domain 5.
+        s.mkdir(dom0, 0, "/local/domain/5");
+        s.set_perms(dom0, 0, "/local/domain/5", {{'n', 5}});
+        s.mkdir(dom0, 0, "/local/domain/0/backend/vif/5/0");
+        s.set_perms(dom0, 0, "/local/domain/0/backend/vif/5/0",
+                    {{'n', 0}, {'r', 5}});
+        s.write(dom0, 0, "/local/domain/0/backend/vif/5/0/state", "1");
+        s.take_events();
+    }
+};
+
+TEST(simxen_store_guest, guest_owns_what_it_creates_in_its_home)
+{
+    LONGS_EQUAL(0, s.write(guest, 0, "/local/domain/5/device/vif/0/state",
+                           "1"));
+    std::vector<xs_perm> p;
+    LONGS_EQUAL(0, s.get_perms(guest, 0, "/local/domain/5/device/vif/0/state",
+                               &p));
+    LONGS_EQUAL(5, p[0].domid);
+    std::string v;
+    LONGS_EQUAL(0, s.read(dom0, 0, "/local/domain/5/device/vif/0/state", &v));
+    LONGS_EQUAL(EACCES, s.read(other, 0, "/local/domain/5/device/vif/0/state",
+                               &v));
+}
+
+TEST(simxen_store_guest, guest_reads_but_cannot_write_its_backend)
+{
+    std::string v;
+    const char *state = "/local/domain/0/backend/vif/5/0/state";
+    LONGS_EQUAL(0, s.read(guest, 0, state, &v));
+    STRCMP_EQUAL("1", v.c_str());
+    LONGS_EQUAL(EACCES, s.write(guest, 0, state, "6"));
+    LONGS_EQUAL(EACCES, s.write(guest, 0, "/local/domain/0/backend/vif/5/0/x",
+                                "evil"));
+    LONGS_EQUAL(EACCES, s.rm(guest, 0, state));
+    LONGS_EQUAL(EACCES, s.read(other, 0, state, &v));
+    std::vector<std::string> kids;
+    LONGS_EQUAL(EACCES, s.directory(guest, 0, "/local/domain/0", &kids));
+    LONGS_EQUAL(EACCES, s.write(guest, 0, "/tool/x", "1"));
+}
+
+TEST(simxen_store_guest, only_the_owner_changes_perms_and_keeps_ownership)
+{
+    s.write(guest, 0, "/local/domain/5/data", "x");
+    LONGS_EQUAL(0, s.set_perms(guest, 0, "/local/domain/5/data",
+                               {{'n', 5}, {'r', 0}}));
+    LONGS_EQUAL(EPERM, s.set_perms(guest, 0, "/local/domain/5/data",
+                                   {{'n', 6}}));
+    LONGS_EQUAL(EACCES, s.set_perms(guest, 0,
+                                    "/local/domain/0/backend/vif/5/0/state",
+                                    {{'n', 5}}));
+}
+
+TEST(simxen_store_guest, watch_events_need_read_access)
+{
+    s.watch(guest, "/local/domain/0/backend/vif/5", 0, "be");
+    s.watch(other, "/local/domain/0/backend/vif/5", 0, "spy");
+    s.watch(other, "@releaseDomain", 0, "rel");
+    s.take_events();
+    s.write(dom0, 0, "/local/domain/0/backend/vif/5/0/state", "4");
+    s.fire_special("@releaseDomain");
+    std::vector<watch_event> ev = s.take_events();
+    LONGS_EQUAL(1, ev.size());
+    LONGS_EQUAL(guest, ev[0].conn);
+    STRCMP_EQUAL("be", ev[0].token.c_str());
+}

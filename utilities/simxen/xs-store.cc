@@ -41,6 +41,28 @@ bool is_at_or_below(const std::string &a, const std::string &b)
            (b.size() == a.size() || b[a.size()] == '/');
 }
 
+// xenstored's access rule for an unprivileged domain.
+bool may(const std::vector<xs_perm> &perms, domid_t dom, char need)
+{
+    if (dom == 0) {
+        return true;
+    }
+    if (perms.empty()) {
+        return false;
+    }
+    if (perms[0].domid == dom) {
+        return true;            // The owner.
+    }
+    char kind = perms[0].kind;
+    for (size_t i = 1; i < perms.size(); i++) {
+        if (perms[i].domid == dom) {
+            kind = perms[i].kind;
+            break;
+        }
+    }
+    return kind == 'b' || kind == need;
+}
+
 }  // namespace
 
 int resolve_path(const std::string &path, domid_t domid, std::string *abs,
@@ -126,6 +148,7 @@ xs_store::xs_store()
 
 int xs_store::get_view(conn_id conn, uint32_t tx, view *v)
 {
+    v->dom = dom_of(conn);
     if (tx == 0) {
         v->tx = nullptr;
         return 0;
@@ -213,13 +236,19 @@ int xs_store::create(view &v, const std::string &path, node **out)
         if (err) {
             return err;
         }
+    } else if (!may(parent->perms, v.dom, 'w')) {
+        return EACCES;
     }
     if (nodes_.size() >= xs_max_nodes) {
         return ENOSPC;
     }
     node *n = insert(v, path);
-    // dom0 creating a node: it inherits its parent's permissions.
+    // A new node inherits its parent's permissions; a guest owns what it
+    // creates.
     n->perms = parent->perms;
+    if (v.dom != 0 && !n->perms.empty()) {
+        n->perms[0].domid = v.dom;
+    }
     bump(n);
     parent->children.insert(base_of(path));
     bump(parent);
@@ -240,13 +269,25 @@ void xs_store::remove_subtree(view &v, const std::string &path)
     erase(v, path);
 }
 
-void xs_store::record(view &v, const std::string &path, bool recursive)
+void xs_store::record(view &v, const std::string &path, bool recursive,
+                      const std::vector<xs_perm> &perms)
 {
     if (v.tx) {
-        v.tx->changes.push_back({path, recursive});
+        v.tx->changes.push_back({path, recursive, perms});
     } else {
-        fire({path, recursive});
+        fire({path, recursive, perms});
     }
+}
+
+domid_t xs_store::dom_of(conn_id conn) const
+{
+    auto it = conn_dom_.find(conn);
+    return it == conn_dom_.end() ? 0 : it->second;
+}
+
+void xs_store::set_conn_domain(conn_id conn, domid_t domid)
+{
+    conn_dom_[conn] = domid;
 }
 
 void xs_store::fire(const change &c)
@@ -261,6 +302,9 @@ void xs_store::fire(const change &c)
         } else if (c.recursive && is_at_or_below(c.path, w.path)) {
             path = &w.path;
         } else {
+            continue;
+        }
+        if (!may(c.perms, dom_of(w.conn), 'r')) {
             continue;
         }
         std::string reported = w.strip && path->size() > w.strip
@@ -281,6 +325,9 @@ int xs_store::read(conn_id conn, uint32_t tx, const std::string &path,
     if (!n) {
         return ENOENT;
     }
+    if (!may(n->perms, v.dom, 'r')) {
+        return EACCES;
+    }
     *value = n->value;
     return 0;
 }
@@ -294,12 +341,15 @@ int xs_store::write(conn_id conn, uint32_t tx, const std::string &path,
         return err;
     }
     node *n = find_mut(v, path);
+    if (n && !may(n->perms, v.dom, 'w')) {
+        return EACCES;
+    }
     if (!n && (err = create(v, path, &n)) != 0) {
         return err;
     }
     n->value = value;
     bump(n);
-    record(v, path, false);
+    record(v, path, false, n->perms);
     return 0;
 }
 
@@ -317,7 +367,7 @@ int xs_store::mkdir(conn_id conn, uint32_t tx, const std::string &path)
     if ((err = create(v, path, &n)) != 0) {
         return err;
     }
-    record(v, path, false);
+    record(v, path, false, n->perms);
     return 0;
 }
 
@@ -332,15 +382,20 @@ int xs_store::rm(conn_id conn, uint32_t tx, const std::string &path)
         return EINVAL;
     }
     node *parent = find_mut(v, parent_of(path));
-    if (!find(v, path)) {
+    const node *n = find(v, path);
+    if (!n) {
         // xenstored: removing a missing node under an existing parent is
         // not an error.
         return parent ? 0 : ENOENT;
     }
+    if (!may(n->perms, v.dom, 'w')) {
+        return EACCES;
+    }
+    std::vector<xs_perm> perms = n->perms;
     remove_subtree(v, path);
     parent->children.erase(base_of(path));
     bump(parent);
-    record(v, path, true);
+    record(v, path, true, perms);
     return 0;
 }
 
@@ -355,6 +410,9 @@ int xs_store::directory(conn_id conn, uint32_t tx, const std::string &path,
     const node *n = find(v, path);
     if (!n) {
         return ENOENT;
+    }
+    if (!may(n->perms, v.dom, 'r')) {
+        return EACCES;
     }
     children->assign(n->children.begin(), n->children.end());
     if (gen) {
@@ -375,6 +433,9 @@ int xs_store::get_perms(conn_id conn, uint32_t tx, const std::string &path,
     if (!n) {
         return ENOENT;
     }
+    if (!may(n->perms, v.dom, 'r')) {
+        return EACCES;
+    }
     *perms = n->perms;
     return 0;
 }
@@ -394,9 +455,17 @@ int xs_store::set_perms(conn_id conn, uint32_t tx, const std::string &path,
     if (!n) {
         return ENOENT;
     }
+    if (v.dom != 0) {
+        if (n->perms.empty() || n->perms[0].domid != v.dom) {
+            return EACCES;      // Only the owner...
+        }
+        if (perms[0].domid != v.dom) {
+            return EPERM;       // ...and it cannot give the node away.
+        }
+    }
     n->perms = perms;
     bump(n);
-    record(v, path, false);
+    record(v, path, false, n->perms);
     return 0;
 }
 
@@ -487,7 +556,7 @@ int xs_store::transaction_end(conn_id conn, uint32_t tx, bool commit)
 void xs_store::fire_special(const std::string &name)
 {
     for (const watch_rec &w : watches_) {
-        if (w.path == name) {
+        if (w.path == name && dom_of(w.conn) == 0) {
             events_.push_back({w.conn, name, w.token});
         }
     }
@@ -505,6 +574,7 @@ void xs_store::reset_watches(conn_id conn)
 void xs_store::drop_connection(conn_id conn)
 {
     reset_watches(conn);
+    conn_dom_.erase(conn);
     for (auto it = txs_.begin(); it != txs_.end();) {
         it = it->second.conn == conn ? txs_.erase(it) : std::next(it);
     }

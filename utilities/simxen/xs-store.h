@@ -7,8 +7,13 @@
 // the watch events they queue.
 //
 // Paths given here are absolute and already validated (resolve_path()).
-// Every client of the UNIX socket is dom0, as with the real xenstored's
-// socket, so permissions are stored and reported but not enforced.
+// Each connection acts as a domain (set_conn_domain(), default 0).  Domain 0
+// is privileged, as on the real xenstored's socket; other domains get
+// xenstored's permission rules: the owner (first permission's domid) may do
+// anything, others what their entry, else the first entry, grants ('r',
+// 'w', 'b'oth, 'n'one); nodes a guest creates are its own; only the owner
+// changes permissions and only dom0 gives a node away; watch events go only
+// to domains that may read the changed node, special ones only to dom0.
 //
 // Transactions keep their changes apart from the store and record the
 // generation of every node they read or write; commit fails with EAGAIN if
@@ -102,7 +107,10 @@ public:
     // Fires watches on a special path ("@releaseDomain").
     void fire_special(const std::string &name);
 
-    // Forgets a connection's watches and transactions.
+    // The domain a connection acts as (0 until set).
+    void set_conn_domain(conn_id conn, domid_t domid);
+
+    // Forgets a connection's watches, transactions and domain.
     void drop_connection(conn_id conn);
     void reset_watches(conn_id conn);
 
@@ -123,6 +131,7 @@ private:
     struct change {
         std::string path;
         bool recursive;     // Removal: also fires watches below 'path'.
+        std::vector<xs_perm> perms;     // Who may read about it.
     };
 
     // Copy-on-write: only what the transaction changed is held here, so
@@ -145,6 +154,7 @@ private:
     // it (its overlay over the current store).
     struct view {
         transaction *tx;
+        domid_t dom;        // Acting domain.
     };
     int get_view(conn_id conn, uint32_t tx, view *v);
     void touch(view &v, const std::string &path);
@@ -154,13 +164,16 @@ private:
     void erase(view &v, const std::string &path);
     int create(view &v, const std::string &path, node **out);
     void remove_subtree(view &v, const std::string &path);
-    void record(view &v, const std::string &path, bool recursive);
+    void record(view &v, const std::string &path, bool recursive,
+                const std::vector<xs_perm> &perms);
+    domid_t dom_of(conn_id conn) const;
     void fire(const change &c);
     void bump(node *n) { n->gen = next_gen_++; }
 
     node_map nodes_;
     std::map<uint32_t, transaction> txs_;
     std::vector<watch_rec> watches_;
+    std::map<conn_id, domid_t> conn_dom_;
     std::vector<watch_event> events_;
     uint64_t next_gen_ = 1;
     uint32_t next_tx_ = 1;
