@@ -239,6 +239,53 @@ TEST(simxen_xenstored, domain_lifecycle_fires_special_watches)
                  read_str(h, XBT_NULL, "/local/domain/4").c_str());
 }
 
+TEST(simxen_xenstored, guests_connect_as_themselves)
+{
+    std::unique_ptr<sim_guest> g;
+    LONGS_EQUAL(0, sim_guest::create(fx.control(), 5, 2, 16, &g));
+    // The toolstack's part: the backend directory, readable by the guest.
+    CHECK(xs_write(h, XBT_NULL, "/local/domain/0/backend/vif/5/0/state",
+                   "1", 1));
+    xs_permissions be[2] = {{0, XS_PERM_NONE}, {5, XS_PERM_READ}};
+    CHECK(xs_set_permissions(h, XBT_NULL, "/local/domain/0/backend/vif/5/0",
+                             be, 2));
+    CHECK(xs_set_permissions(h, XBT_NULL,
+                             "/local/domain/0/backend/vif/5/0/state", be, 2));
+    CHECK(xs_watch(h, "/local/domain/5/device", "fe"));
+    STRCMP_EQUAL("/local/domain/5/device|fe", next_event(h).c_str());
+
+    setenv("XENSTORED_PATH", g->xenstored_path().c_str(), 1);
+    xs_handle *gh = xs_open(0);
+    CHECK(gh != nullptr);
+    // Relative paths are the guest's home.
+    CHECK(xs_write(gh, XBT_NULL, "device/vif/0/state", "1", 1));
+    STRCMP_EQUAL("/local/domain/5/device/vif/0/state|fe",
+                 next_event(h).c_str());
+    STRCMP_EQUAL("1", read_str(h, XBT_NULL,
+                               "/local/domain/5/device/vif/0/state").c_str());
+    char *home = xs_get_domain_path(gh, 5);
+    STRCMP_EQUAL("/local/domain/5", home);
+    free(home);
+    // It reads its backend but may not write it, nor look elsewhere.
+    STRCMP_EQUAL("1", read_str(gh, XBT_NULL,
+                               "/local/domain/0/backend/vif/5/0/state")
+                          .c_str());
+    CHECK(!xs_write(gh, XBT_NULL, "/local/domain/0/backend/vif/5/0/state",
+                    "4", 1));
+    LONGS_EQUAL(EACCES, errno);
+    unsigned int n;
+    CHECK(xs_directory(gh, XBT_NULL, "/local/domain/0", &n) == nullptr);
+    LONGS_EQUAL(EACCES, errno);
+    CHECK(!xs_release_domain(gh, 5));
+    LONGS_EQUAL(EACCES, errno);
+
+    // Destroying the domain cuts its connection.
+    LONGS_EQUAL(0, g->destroy());
+    CHECK(xs_read(gh, XBT_NULL, "device/vif/0/state", &n) == nullptr);
+    xs_close(gh);
+    CHECK(access(g->xenstored_path().c_str(), F_OK) != 0);
+}
+
 TEST(simxen_xenstored, raw_errors_and_limits)
 {
     std::string reply;

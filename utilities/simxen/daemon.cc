@@ -111,6 +111,15 @@ private:
         daemon_impl *d;
         conn_id id;
         bufferevent *bev;
+        domid_t dom;            // Who the connection acts as.
+    };
+    // A guest's own xenstored socket, <dir>/xenstored.<domid>: its clients
+    // act as that domain, as a guest's xenstore ring would.
+    struct guest_listener {
+        daemon_impl *d;
+        domid_t dom;
+        unique_fd fd;
+        event *ev;
     };
     struct ctl_conn {
         unique_fd fd;
@@ -119,6 +128,10 @@ private:
 
     static void on_stop(evutil_socket_t, short, void *);
     static void on_xs_accept(evutil_socket_t, short, void *);
+    static void on_guest_accept(evutil_socket_t, short, void *);
+    void xs_accept(int listen_fd, domid_t dom);
+    int open_guest_socket(domid_t dom);
+    void close_guest(domid_t dom);
     static void on_xs_read(bufferevent *, void *);
     static void on_xs_event(bufferevent *, short, void *);
     static void on_ctl_accept(evutil_socket_t, short, void *);
@@ -134,8 +147,8 @@ private:
     void xs_input(xs_conn *c);
     std::string xs_handle(conn_id id, const xsd_sockmsg &hdr,
                           const char *payload);
-    int xs_dispatch(conn_id id, const xsd_sockmsg &hdr, const char *payload,
-                    std::string *reply);
+    int xs_dispatch(conn_id id, domid_t dom, const xsd_sockmsg &hdr,
+                    const char *payload, std::string *reply);
     void deliver_events();
 
     void ctl_close(int fd);
@@ -146,6 +159,7 @@ private:
     std::vector<event *> events_;
     std::map<conn_id, std::unique_ptr<xs_conn>> xs_conns_;
     std::map<int, ctl_conn> ctl_conns_;
+    std::map<domid_t, std::unique_ptr<guest_listener>> guests_;
     std::set<domid_t> introduced_;
     conn_id next_conn_ = 1;
     xs_store store_;
@@ -157,8 +171,12 @@ daemon_impl::~daemon_impl()
     for (auto &c : xs_conns_) {
         bufferevent_free(c.second->bev);
     }
+    xs_conns_.clear();
     for (auto &c : ctl_conns_) {
         event_free(c.second.ev);
+    }
+    while (!guests_.empty()) {
+        close_guest(guests_.begin()->first);
     }
     for (event *e : events_) {
         event_free(e);
@@ -220,26 +238,79 @@ void daemon_impl::on_stop(evutil_socket_t, short, void *arg)
 
 void daemon_impl::on_xs_accept(evutil_socket_t fd, short, void *arg)
 {
-    auto *self = static_cast<daemon_impl *>(arg);
+    static_cast<daemon_impl *>(arg)->xs_accept(fd, 0);
+}
+
+void daemon_impl::on_guest_accept(evutil_socket_t fd, short, void *arg)
+{
+    auto *g = static_cast<guest_listener *>(arg);
+    g->d->xs_accept(fd, g->dom);
+}
+
+void daemon_impl::xs_accept(int fd, domid_t dom)
+{
     int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (c < 0) {
         return;
     }
-    if (self->xs_conns_.size() >= max_connections) {
+    if (xs_conns_.size() >= max_connections) {
         close(c);
         return;
     }
-    bufferevent *bev = bufferevent_socket_new(self->base, c,
-                                              BEV_OPT_CLOSE_ON_FREE);
+    bufferevent *bev = bufferevent_socket_new(base, c, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         close(c);
         return;
     }
-    conn_id id = self->next_conn_++;
-    auto conn = std::make_unique<xs_conn>(xs_conn{self, id, bev});
+    conn_id id = next_conn_++;
+    auto conn = std::make_unique<xs_conn>(xs_conn{this, id, bev, dom});
     bufferevent_setcb(bev, on_xs_read, nullptr, on_xs_event, conn.get());
-    self->xs_conns_[id] = std::move(conn);
+    xs_conns_[id] = std::move(conn);
+    store_.set_conn_domain(id, dom);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+int daemon_impl::open_guest_socket(domid_t dom)
+{
+    auto g = std::make_unique<guest_listener>();
+    g->d = this;
+    g->dom = dom;
+    int err = listen_unix(dir + "/" + guest_xenstored_name(dom), SOCK_STREAM,
+                          &g->fd);
+    if (err) {
+        return err;
+    }
+    g->ev = event_new(base, g->fd.get(), EV_READ | EV_PERSIST,
+                      on_guest_accept, g.get());
+    if (!g->ev || event_add(g->ev, nullptr) < 0) {
+        if (g->ev) {
+            event_free(g->ev);
+        }
+        unlink((dir + "/" + guest_xenstored_name(dom)).c_str());
+        return ENOMEM;
+    }
+    guests_[dom] = std::move(g);
+    return 0;
+}
+
+// The domain is gone: so are its socket and its connections.
+void daemon_impl::close_guest(domid_t dom)
+{
+    auto it = guests_.find(dom);
+    if (it != guests_.end()) {
+        event_free(it->second->ev);
+        unlink((dir + "/" + guest_xenstored_name(dom)).c_str());
+        guests_.erase(it);
+    }
+    std::vector<conn_id> doomed;
+    for (const auto &c : xs_conns_) {
+        if (c.second->dom == dom) {
+            doomed.push_back(c.first);
+        }
+    }
+    for (conn_id id : doomed) {
+        xs_close(id);
+    }
 }
 
 void daemon_impl::xs_close(conn_id id)
@@ -331,7 +402,9 @@ std::string daemon_impl::xs_handle(conn_id id, const xsd_sockmsg &hdr,
                                    const char *payload)
 {
     std::string reply, out;
-    int err = xs_dispatch(id, hdr, payload, &reply);
+    auto it = xs_conns_.find(id);
+    domid_t dom = it == xs_conns_.end() ? 0 : it->second->dom;
+    int err = xs_dispatch(id, dom, hdr, payload, &reply);
     if (err) {
         xs_encode_error(hdr.req_id, hdr.tx_id, err, &out);
     } else {
@@ -340,8 +413,9 @@ std::string daemon_impl::xs_handle(conn_id id, const xsd_sockmsg &hdr,
     return out;
 }
 
-int daemon_impl::xs_dispatch(conn_id id, const xsd_sockmsg &hdr,
-                             const char *payload, std::string *reply)
+int daemon_impl::xs_dispatch(conn_id id, domid_t dom,
+                             const xsd_sockmsg &hdr, const char *payload,
+                             std::string *reply)
 {
     static const std::string ok = nul_terminated("OK");
     std::vector<std::string> args;
@@ -358,7 +432,7 @@ int daemon_impl::xs_dispatch(conn_id id, const xsd_sockmsg &hdr,
         }
         std::string p(payload, nul);
         std::string value(nul + 1, payload + hdr.len);
-        if ((err = resolve_path(p, 0, &path, &strip)) || path[0] == '@') {
+        if ((err = resolve_path(p, dom, &path, &strip)) || path[0] == '@') {
             return err ? err : EINVAL;
         }
         err = store_.write(id, hdr.tx_id, path, value);
@@ -377,12 +451,23 @@ int daemon_impl::xs_dispatch(conn_id id, const xsd_sockmsg &hdr,
         if (args.empty()) {
             return EINVAL;
         }
-        if ((err = resolve_path(args[0], 0, &path, &strip)) != 0) {
+        if ((err = resolve_path(args[0], dom, &path, &strip)) != 0) {
             return err;
         }
         if (path[0] == '@' && hdr.type != XS_WATCH &&
             hdr.type != XS_UNWATCH) {
             return EINVAL;
+        }
+        break;
+    default:
+        break;
+    }
+
+    // Domain management is the toolstack's, i.e. dom0's.
+    switch (hdr.type) {
+    case XS_INTRODUCE: case XS_RELEASE: case XS_IS_DOMAIN_INTRODUCED:
+        if (dom != 0) {
+            return EACCES;
         }
         break;
     default:
@@ -642,6 +727,9 @@ void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
     switch (static_cast<ctl_op>(req.op)) {
     case ctl_op::create_domain:
         rep->err = hv_.create_domain(dom, req.a, req.b);
+        if (!rep->err && (rep->err = open_guest_socket(dom)) != 0) {
+            hv_.destroy_domain(dom);
+        }
         if (!rep->err) {
             note("domain " + std::to_string(dom) + " created: " +
                  std::to_string(req.a) + " pages, " + std::to_string(req.b) +
@@ -651,6 +739,7 @@ void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
     case ctl_op::destroy_domain:
         rep->err = hv_.destroy_domain(dom);
         if (!rep->err) {
+            close_guest(dom);
             introduced_.erase(dom);
             note("domain " + std::to_string(dom) + " destroyed");
         }

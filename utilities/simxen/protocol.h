@@ -18,10 +18,14 @@
 //   create_domain     a = pages of guest memory (1..ctl_max_pages),
 //                     b = grant table entries (1..ctl_max_grants).
 //                     Creates the domain, its /local/domain/<domid> node in
-//                     xenstore and fires @introduceDomain.
+//                     xenstore (owned by it), its own xenstored socket
+//                     "<socket dir>/xenstored.<domid>" whose clients act as
+//                     that domain (relative paths, permissions), and fires
+//                     @introduceDomain.
 //                     EEXIST, EINVAL (bad sizes, domid >= DOMID_FIRST_RESERVED).
 //   destroy_domain    Closes its event channels (peers see them unbound), drops
-//                     its memory, removes /local/domain/<domid> and fires
+//                     its memory, closes its xenstored socket and
+//                     connections, removes /local/domain/<domid> and fires
 //                     @releaseDomain.  ESRCH; EPERM for domain 0.
 //   get_domain        v0 = pages, v1 = grant entries; fds: [0] the memory
 //                     memfd (pages * 4096 bytes; frame N at N * 4096), [1] the
@@ -48,6 +52,7 @@
 #define SIMXEN_PROTOCOL_H 1
 
 #include <cstdint>
+#include <string>
 
 namespace linc::xen::simxen {
 
@@ -91,7 +96,13 @@ struct grant_entry_v1 {
 static_assert(sizeof(grant_entry_v1) == 8, "v1 grant entries are 8 bytes");
 
 constexpr const char *control_socket_name = "control";
-constexpr const char *xenstored_socket_name = "xenstored";
+constexpr const char *xenstored_socket_name = "xenstored";     // dom0's.
+
+// Domain 'domid''s xenstored socket name in the socket directory.
+inline std::string guest_xenstored_name(uint16_t domid)
+{
+    return std::string(xenstored_socket_name) + "." + std::to_string(domid);
+}
 
 }  // namespace linc::xen::simxen
 

@@ -12,6 +12,7 @@
 
 #include "utilities/simxen/ctl-client.h"
 #include "utilities/simxen/domain-view.h"
+#include "utilities/simxen/protocol.h"
 
 namespace linc::xen {
 
@@ -76,8 +77,9 @@ int sim_guest::attach(const std::string &ctl_path, domid_t domid,
     return err;
 }
 
-int sim_guest::init(const std::string &, domid_t domid)
+int sim_guest::init(const std::string &ctl_path, domid_t domid)
 {
+    ctl_path_ = ctl_path;
     int err = simxen::open_domain_view(ctl_.get(), domid, &view_);
     if (err) {
         return err;
@@ -91,6 +93,14 @@ int sim_guest::init(const std::string &, domid_t domid)
 }
 
 domid_t sim_guest::domid() const { return view_->id; }
+
+std::string sim_guest::xenstored_path() const
+{
+    size_t slash = ctl_path_.rfind('/');
+    std::string dir = slash == std::string::npos ? "."
+                      : ctl_path_.substr(0, slash);
+    return dir + "/" + simxen::guest_xenstored_name(view_->id);
+}
 
 uint32_t sim_guest::page_count() const { return view_->pages; }
 

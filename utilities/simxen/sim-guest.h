@@ -4,7 +4,7 @@
 // The guest side of simxen, for emulated guests (frontends) in tests and
 // tools: a domain's memory, its grant table and its event channels, used
 // the way a Linux guest uses them.  xenstore is separate: use libxenstore
-// with XENSTORED_PATH=<socket dir>/xenstored.
+// with XENSTORED_PATH=xenstored_path().
 //
 // Errors are positive errno values.  A sim_guest is not thread-safe: a
 // frontend that notifies or waits from another thread must not allocate or
@@ -50,6 +50,12 @@ public:
     ~sim_guest();
 
     domid_t domid() const;
+
+    // This domain's own xenstored socket: libxenstore clients given it as
+    // XENSTORED_PATH act as this domain (relative paths under
+    // /local/domain/<domid>, xenstored's permission checks), as a guest's
+    // xenstore ring would.  It goes away when the domain is destroyed.
+    std::string xenstored_path() const;
     uint32_t page_count() const;
 
     // The guest's page 'frame' (page_size bytes, shared with backends that
@@ -103,6 +109,7 @@ private:
     int init(const std::string &ctl_path, domid_t domid);
 
     struct port;
+    std::string ctl_path_;
     std::unique_ptr<simxen::ctl_client> ctl_;
     std::shared_ptr<simxen::domain_view> view_;
     std::vector<grant_ref_t> free_refs_;
