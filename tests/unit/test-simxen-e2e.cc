@@ -86,19 +86,22 @@ int guest_main(const std::string &dir)
     if (g->grant_access(2, 0, false, &ref) || g->alloc_unbound(0, &port)) {
         return 11;
     }
+    // Through the guest's own xenstore connection, as domain 9.
+    setenv("XENSTORED_PATH", g->xenstored_path().c_str(), 1);
     xs_handle *h = xs_open(0);
     if (!h) {
         return 12;
     }
-    // Publish as a frontend does: one transaction, retried on EAGAIN.
+    // Publish as a frontend does: one transaction, retried on EAGAIN, with
+    // paths relative to the guest's home.
     for (;;) {
         xs_transaction_t t = xs_transaction_start(h);
         std::string r = std::to_string(ref), p = std::to_string(port);
-        bool ok = xs_write(h, t, (std::string(fe) + "/tx-ring-ref").c_str(),
-                           r.data(), r.size()) &&
-                  xs_write(h, t, (std::string(fe) + "/event-channel").c_str(),
-                           p.data(), p.size()) &&
-                  xs_write(h, t, (std::string(fe) + "/state").c_str(), "3", 1);
+        bool ok = xs_write(h, t, "device/vif/0/tx-ring-ref", r.data(),
+                           r.size()) &&
+                  xs_write(h, t, "device/vif/0/event-channel", p.data(),
+                           p.size()) &&
+                  xs_write(h, t, "device/vif/0/state", "3", 1);
         if (xs_transaction_end(h, t, !ok)) {
             break;
         }
