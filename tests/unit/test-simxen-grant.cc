@@ -15,7 +15,11 @@
 
 #include "netdev-xen/xen-platform.h"
 #include "tests/unit/simxen-fixture.h"
+#include "utilities/simxen/ctl-client.h"
+#include "utilities/simxen/domain-view.h"
 #include "utilities/simxen/sim-guest.h"
+
+#include <xen/grant_table.h>
 
 #include <CppUTest/TestHarness.h>
 
@@ -259,4 +263,20 @@ TEST(simxen_grant, revocation_races_with_copies)
     CHECK(refused.load() >= 100);
     LONGS_EQUAL(0, guest->end_access(ref));     // No pin left behind.
     (void) busy;    // Depends on scheduling; may be 0 on one CPU.
+}
+
+// A guest writing its grant table by hand, as a hostile one could.
+TEST(simxen_grant, grant_of_a_frame_the_guest_lacks_is_refused)
+{
+    simxen::ctl_client ctl;
+    LONGS_EQUAL(0, ctl.connect(fx.control()));
+    std::shared_ptr<simxen::domain_view> raw;
+    LONGS_EQUAL(0, simxen::open_domain_view(&ctl, 5, &raw));
+    raw->gnt[20] = {GTF_permit_access, 0, 16};     // 16 pages: 0..15.
+    LONGS_EQUAL(gntst_bad_page, copy(from_guest(20, 0, 1)));
+    grant_ref_t ref = 20;
+    CHECK(be->map_grant_refs(5, &ref, 1, true) == nullptr);
+    LONGS_EQUAL(EPERM, errno);
+    // Refused without leaving the entry pinned.
+    LONGS_EQUAL(GTF_permit_access, raw->gnt[20].flags);
 }

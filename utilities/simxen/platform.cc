@@ -81,7 +81,8 @@ private:
 
     view_ptr view(domid_t domid);
     view_ptr batch_view(batch_views *b, domid_t domid);
-    int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write);
+    int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write,
+                    uint32_t *frame);
     void release(const view_ptr &v, grant_ref_t ref, bool write);
     int16_t copy_one(batch_views *b, grant_copy_segment *s);
 
@@ -143,8 +144,10 @@ simxen_platform::view_ptr simxen_platform::view(domid_t domid)
     return v;
 }
 
+// Pins 'ref' and reads its frame once: the guest may rewrite the entry at
+// any time, and a frame checked and then re-read could be out of range.
 int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
-                                 bool write)
+                                 bool write, uint32_t *frame)
 {
     if (ref >= v->grants) {
         return gntst_bad_gntref;
@@ -172,7 +175,8 @@ int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
             return gntst_general_error;     // Xen: "unstable" entry.
         }
     }
-    if (v->gnt[ref].frame >= v->pages) {
+    *frame = __atomic_load_n(&v->gnt[ref].frame, __ATOMIC_RELAXED);
+    if (*frame >= v->pages) {
         // Undo what we just set unless someone else holds it.
         pin &p = pins_[{v.get(), ref}];
         if (p.users == 0) {
@@ -252,23 +256,23 @@ int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
     uint8_t *dst = static_cast<uint8_t *>(s->dest.virt);
     int16_t st;
     if (src_gref) {
-        grant_ref_t ref = s->source.foreign.ref;
-        if ((st = acquire(sv, ref, false)) != gntst_okay) {
+        uint32_t frame;
+        if ((st = acquire(sv, s->source.foreign.ref, false, &frame))
+            != gntst_okay) {
             return st;
         }
-        src = sv->mem + size_t{sv->gnt[ref].frame} * page_size
-              + s->source.foreign.offset;
+        src = sv->mem + size_t{frame} * page_size + s->source.foreign.offset;
     }
     if (dst_gref) {
-        grant_ref_t ref = s->dest.foreign.ref;
-        if ((st = acquire(dv, ref, true)) != gntst_okay) {
+        uint32_t frame;
+        if ((st = acquire(dv, s->dest.foreign.ref, true, &frame))
+            != gntst_okay) {
             if (src_gref) {
                 release(sv, s->source.foreign.ref, false);
             }
             return st;
         }
-        dst = dv->mem + size_t{dv->gnt[ref].frame} * page_size
-              + s->dest.foreign.offset;
+        dst = dv->mem + size_t{frame} * page_size + s->dest.foreign.offset;
     }
     if (s->len && (!src || !dst)) {
         st = gntst_bad_virt_addr;
@@ -311,8 +315,9 @@ void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
     }
     size_t i;
     int16_t st = gntst_okay;
+    std::vector<uint32_t> frames(n);
     for (i = 0; i < n; i++) {
-        if ((st = acquire(v, refs[i], !readonly)) != gntst_okay) {
+        if ((st = acquire(v, refs[i], !readonly, &frames[i])) != gntst_okay) {
             break;
         }
     }
@@ -327,7 +332,7 @@ void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
         int prot = PROT_READ | (readonly ? 0 : PROT_WRITE);
         for (size_t k = 0; !err && k < n; k++) {
             void *at = static_cast<uint8_t *>(base) + k * page_size;
-            off_t off = static_cast<off_t>(v->gnt[refs[k]].frame) * page_size;
+            off_t off = static_cast<off_t>(frames[k]) * page_size;
             if (mmap(at, page_size, prot, MAP_SHARED | MAP_FIXED,
                      v->mem_fd.get(), off) == MAP_FAILED) {
                 err = errno;
