@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 // Xen's header has no C++ linkage guard.
 extern "C" {
@@ -284,6 +285,38 @@ TEST(simxen_xenstored, guests_connect_as_themselves)
     CHECK(xs_read(gh, XBT_NULL, "device/vif/0/state", &n) == nullptr);
     xs_close(gh);
     CHECK(access(g->xenstored_path().c_str(), F_OK) != 0);
+}
+
+TEST(simxen_xenstored, guest_connections_are_bounded)
+{
+    std::unique_ptr<sim_guest> g;
+    LONGS_EQUAL(0, sim_guest::create(fx.control(), 6, 1, 16, &g));
+    std::vector<int> fds;
+    int refused = 0;
+    for (int i = 0; i < 9; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un sun{};
+        sun.sun_family = AF_UNIX;
+        strcpy(sun.sun_path, g->xenstored_path().c_str());
+        LONGS_EQUAL(0, connect(fd, reinterpret_cast<sockaddr *>(&sun),
+                               sizeof sun));
+        std::string msg;
+        simxen::xs_encode(XS_GET_DOMAIN_PATH, 1, 0, std::string("6\0", 2),
+                          &msg);
+        // The refused one may be closed before or after we write.
+        char buf[64];
+        ssize_t n = write(fd, msg.data(), msg.size());
+        if (n == static_cast<ssize_t>(msg.size())) {
+            n = read(fd, buf, sizeof buf);
+        }
+        refused += n <= 0;
+        fds.push_back(fd);
+    }
+    LONGS_EQUAL(1, refused);
+    for (int fd : fds) {
+        close(fd);
+    }
+    CHECK(xs_write(h, XBT_NULL, "/dom0/unaffected", "1", 1));
 }
 
 TEST(simxen_xenstored, raw_errors_and_limits)

@@ -435,3 +435,34 @@ TEST(simxen_store_guest, watch_events_need_read_access)
     LONGS_EQUAL(guest, ev[0].conn);
     STRCMP_EQUAL("be", ev[0].token.c_str());
 }
+
+TEST(simxen_store_guest, guests_have_a_node_quota)
+{
+    int err = 0;
+    size_t made = 0;
+    for (size_t i = 0; i < 2 * xs_max_nodes_per_domain && !err; i++) {
+        err = s.write(guest, 0, "/local/domain/5/n" + std::to_string(i), "");
+        made += !err;
+    }
+    LONGS_EQUAL(ENOSPC, err);
+    // Its home, owned by it since the toolstack set it up, counts too.
+    LONGS_EQUAL(xs_max_nodes_per_domain - 1, made);
+    LONGS_EQUAL(xs_max_nodes_per_domain, s.nodes_owned(5));
+    LONGS_EQUAL(0, s.write(dom0, 0, "/local/domain/0/still", "fine"));
+    // Removing frees the quota.
+    LONGS_EQUAL(0, s.rm(guest, 0, "/local/domain/5/n0"));
+    LONGS_EQUAL(0, s.write(guest, 0, "/local/domain/5/again", ""));
+    LONGS_EQUAL(0, s.rm(dom0, 0, "/local/domain/5"));
+    LONGS_EQUAL(0, s.nodes_owned(5));
+}
+
+TEST(simxen_store_guest, committed_transactions_count_against_the_quota)
+{
+    uint32_t tx;
+    LONGS_EQUAL(0, s.transaction_start(guest, &tx));
+    LONGS_EQUAL(0, s.write(guest, tx, "/local/domain/5/a", "1"));
+    LONGS_EQUAL(0, s.write(guest, tx, "/local/domain/5/b", "1"));
+    LONGS_EQUAL(1, s.nodes_owned(5));
+    LONGS_EQUAL(0, s.transaction_end(guest, tx, true));
+    LONGS_EQUAL(3, s.nodes_owned(5));
+}

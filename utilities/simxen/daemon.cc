@@ -36,7 +36,9 @@ namespace {
 // A client that stops reading its watch events is dropped rather than
 // letting it grow our memory without bound.
 constexpr size_t max_output_bytes = 1 << 20;
-constexpr size_t max_connections = 256;
+constexpr size_t max_connections = 256;           // dom0's, and control.
+// A guest's, so that no guest can use up dom0's connections.
+constexpr size_t max_guest_connections = 8;
 
 int listen_unix(const std::string &path, int type, unique_fd *out)
 {
@@ -253,7 +255,11 @@ void daemon_impl::xs_accept(int fd, domid_t dom)
     if (c < 0) {
         return;
     }
-    if (xs_conns_.size() >= max_connections) {
+    size_t mine = 0;
+    for (const auto &x : xs_conns_) {
+        mine += x.second->dom == dom;
+    }
+    if (mine >= (dom == 0 ? max_connections : max_guest_connections)) {
         close(c);
         return;
     }

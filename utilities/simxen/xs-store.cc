@@ -222,8 +222,24 @@ void xs_store::erase(view &v, const std::string &path)
     touch(v, path);
     if (v.tx) {
         v.tx->overlay[path] = std::nullopt;
-    } else {
-        nodes_.erase(path);
+        return;
+    }
+    auto it = nodes_.find(path);
+    if (it != nodes_.end()) {
+        account(it->second, -1);
+        nodes_.erase(it);
+    }
+}
+
+void xs_store::account(const node &n, int delta)
+{
+    if (n.perms.empty() || n.perms[0].domid == 0) {
+        return;
+    }
+    size_t &count = owned_[n.perms[0].domid];
+    count += delta;
+    if (count == 0) {
+        owned_.erase(n.perms[0].domid);
     }
 }
 
@@ -239,7 +255,8 @@ int xs_store::create(view &v, const std::string &path, node **out)
     } else if (!may(parent->perms, v.dom, 'w')) {
         return EACCES;
     }
-    if (nodes_.size() >= xs_max_nodes) {
+    if (nodes_.size() >= xs_max_nodes ||
+        (v.dom != 0 && nodes_owned(v.dom) >= xs_max_nodes_per_domain)) {
         return ENOSPC;
     }
     node *n = insert(v, path);
@@ -248,6 +265,9 @@ int xs_store::create(view &v, const std::string &path, node **out)
     n->perms = parent->perms;
     if (v.dom != 0 && !n->perms.empty()) {
         n->perms[0].domid = v.dom;
+    }
+    if (!v.tx) {
+        account(*n, +1);
     }
     bump(n);
     parent->children.insert(base_of(path));
@@ -463,7 +483,13 @@ int xs_store::set_perms(conn_id conn, uint32_t tx, const std::string &path,
             return EPERM;       // ...and it cannot give the node away.
         }
     }
+    if (!v.tx) {
+        account(*n, -1);
+    }
     n->perms = perms;
+    if (!v.tx) {
+        account(*n, +1);
+    }
     bump(n);
     record(v, path, false, n->perms);
     return 0;
@@ -541,10 +567,15 @@ int xs_store::transaction_end(conn_id conn, uint32_t tx, bool commit)
         return 0;       // Read-only: nothing to apply.
     }
     for (auto &[path, n] : t.overlay) {
+        auto cur = nodes_.find(path);
+        if (cur != nodes_.end()) {
+            account(cur->second, -1);
+        }
         if (n) {
+            account(*n, +1);
             nodes_[path] = std::move(*n);
-        } else {
-            nodes_.erase(path);
+        } else if (cur != nodes_.end()) {
+            nodes_.erase(cur);
         }
     }
     for (const change &c : t.changes) {

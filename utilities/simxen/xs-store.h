@@ -57,6 +57,7 @@ constexpr size_t xs_max_transactions_per_conn = 16;
 constexpr size_t xs_max_transactions = 128;         // All connections.
 constexpr size_t xs_max_transaction_nodes = 1024;   // Touched by one.
 constexpr size_t xs_max_perms = 64;
+constexpr size_t xs_max_nodes_per_domain = 1000;    // Guests; xenstored's.
 
 // Validates 'path' as sent by a client and makes it absolute: relative
 // paths are under /local/domain/<domid>.  '*strip' is how many leading
@@ -118,6 +119,11 @@ public:
     std::vector<watch_event> take_events();
 
     size_t node_count() const { return nodes_.size(); }
+    size_t nodes_owned(domid_t domid) const
+    {
+        auto it = owned_.find(domid);
+        return it == owned_.end() ? 0 : it->second;
+    }
 
 private:
     struct node {
@@ -169,11 +175,15 @@ private:
     domid_t dom_of(conn_id conn) const;
     void fire(const change &c);
     void bump(node *n) { n->gen = next_gen_++; }
+    // Counts the nodes each guest owns in the store (not in transactions,
+    // which xs_max_transaction_nodes bounds).
+    void account(const node &n, int delta);
 
     node_map nodes_;
     std::map<uint32_t, transaction> txs_;
     std::vector<watch_rec> watches_;
     std::map<conn_id, domid_t> conn_dom_;
+    std::map<domid_t, size_t> owned_;
     std::vector<watch_event> events_;
     uint64_t next_gen_ = 1;
     uint32_t next_tx_ = 1;
