@@ -456,6 +456,23 @@ TEST(simxen_store_guest, guests_have_a_node_quota)
     LONGS_EQUAL(0, s.nodes_owned(5));
 }
 
+TEST(simxen_store_guest, guests_cannot_take_all_transactions)
+{
+    uint32_t tx;
+    int err = 0;
+    size_t started = 0;
+    for (conn_id c = 100; c < 200 && !err; c++) {
+        s.set_conn_domain(c, 7);
+        for (size_t k = 0; k < xs_max_transactions_per_conn && !err; k++) {
+            err = s.transaction_start(c, &tx);
+            started += !err;
+        }
+    }
+    LONGS_EQUAL(ENOSPC, err);
+    LONGS_EQUAL(xs_max_transactions / 4 * 3, started);
+    LONGS_EQUAL(0, s.transaction_start(dom0, &tx));
+}
+
 TEST(simxen_store_guest, committed_transactions_count_against_the_quota)
 {
     uint32_t tx;

@@ -255,8 +255,8 @@ int xs_store::create(view &v, const std::string &path, node **out)
     } else if (!may(parent->perms, v.dom, 'w')) {
         return EACCES;
     }
-    if (nodes_.size() >= xs_max_nodes ||
-        (v.dom != 0 && nodes_owned(v.dom) >= xs_max_nodes_per_domain)) {
+    if (nodes_.size() >= (v.dom == 0 ? xs_max_nodes : xs_max_nodes / 4 * 3)
+        || (v.dom != 0 && nodes_owned(v.dom) >= xs_max_nodes_per_domain)) {
         return ENOSPC;
     }
     node *n = insert(v, path);
@@ -529,12 +529,15 @@ int xs_store::unwatch(conn_id conn, const std::string &path,
 
 int xs_store::transaction_start(conn_id conn, uint32_t *tx)
 {
-    size_t count = 0;
+    size_t mine = 0, guests = 0;
     for (const auto &t : txs_) {
-        count += t.second.conn == conn;
+        mine += t.second.conn == conn;
+        guests += dom_of(t.second.conn) != 0;
     }
-    if (count >= xs_max_transactions_per_conn ||
-        txs_.size() >= xs_max_transactions) {
+    bool guest = dom_of(conn) != 0;
+    if (mine >= xs_max_transactions_per_conn ||
+        txs_.size() >= xs_max_transactions ||
+        (guest && guests >= xs_max_transactions / 4 * 3)) {
         return ENOSPC;
     }
     uint32_t id;

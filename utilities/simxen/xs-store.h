@@ -50,7 +50,8 @@ struct watch_event {
     std::string token;
 };
 
-// Limits on what a client controls.
+// Limits on what a client controls.  Guests together may use only three
+// quarters of the store-wide ones, so that they cannot lock dom0 out.
 constexpr size_t xs_max_nodes = 20000;
 constexpr size_t xs_max_watches_per_conn = 128;
 constexpr size_t xs_max_transactions_per_conn = 16;
