@@ -1,0 +1,148 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// Event channels between an emulated guest and the backend platform:
+// notify, the single pollable fd, pending() and masking until unmask().
+
+#include <poll.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "netdev-xen/xen-platform.h"
+#include "tests/unit/simxen-fixture.h"
+#include "utilities/simxen/sim-guest.h"
+
+#include <CppUTest/TestHarness.h>
+
+using namespace linc::xen;
+
+namespace {
+
+bool readable(int fd, int timeout_ms = 0)
+{
+    pollfd p{fd, POLLIN, 0};
+    return poll(&p, 1, timeout_ms) == 1;
+}
+
+}  // namespace
+
+TEST_GROUP(simxen_evtchn)
+{
+    simxen_fixture fx;
+    std::unique_ptr<sim_guest> guest;
+    std::unique_ptr<backend_platform> be;
+
+    void setup() override
+    {
+        LONGS_EQUAL(0, fx.start());
+        LONGS_EQUAL(0, sim_guest::create(fx.control(), 3, 4, 16, &guest));
+        LONGS_EQUAL(0, open_simxen_platform(fx.control(), 0, &be));
+    }
+    void teardown() override
+    {
+        be.reset();
+        guest.reset();
+        fx.stop();
+    }
+};
+
+TEST(simxen_evtchn, notify_both_ways)
+{
+    evtchn_port_t gport, bport;
+    LONGS_EQUAL(0, guest->alloc_unbound(0, &gport));
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
+    CHECK(!readable(be->evtchn_fd()));
+    LONGS_EQUAL(-1, be->pending());
+    LONGS_EQUAL(EAGAIN, errno);
+
+    LONGS_EQUAL(0, guest->notify(gport));
+    CHECK(readable(be->evtchn_fd(), 1000));
+    LONGS_EQUAL(static_cast<int>(bport), be->pending());
+    LONGS_EQUAL(0, be->unmask(bport));
+    CHECK(!readable(be->evtchn_fd()));
+
+    LONGS_EQUAL(0, be->notify(bport));
+    LONGS_EQUAL(0, guest->wait(gport, 1000));
+    LONGS_EQUAL(ETIMEDOUT, guest->wait(gport, 0));
+}
+
+TEST(simxen_evtchn, masked_port_fires_again_on_unmask)
+{
+    evtchn_port_t gport, bport;
+    guest->alloc_unbound(0, &gport);
+    be->bind_interdomain(3, gport, &bport);
+    guest->notify(gport);
+    CHECK(readable(be->evtchn_fd(), 1000));
+    LONGS_EQUAL(static_cast<int>(bport), be->pending());
+    // Masked: a new event is held back...
+    guest->notify(gport);
+    CHECK(!readable(be->evtchn_fd(), 50));
+    LONGS_EQUAL(-1, be->pending());
+    // ...and delivered by unmask().
+    LONGS_EQUAL(0, be->unmask(bport));
+    CHECK(readable(be->evtchn_fd(), 1000));
+    LONGS_EQUAL(static_cast<int>(bport), be->pending());
+    be->unmask(bport);
+}
+
+TEST(simxen_evtchn, several_ports_each_pending)
+{
+    evtchn_port_t g[3], b[3];
+    for (int i = 0; i < 3; i++) {
+        LONGS_EQUAL(0, guest->alloc_unbound(0, &g[i]));
+        LONGS_EQUAL(0, be->bind_interdomain(3, g[i], &b[i]));
+    }
+    guest->notify(g[0]);
+    guest->notify(g[2]);
+    CHECK(readable(be->evtchn_fd(), 1000));
+    int p1 = be->pending();
+    int p2 = be->pending();
+    LONGS_EQUAL(-1, be->pending());
+    CHECK((p1 == int(b[0]) && p2 == int(b[2])) ||
+          (p1 == int(b[2]) && p2 == int(b[0])));
+}
+
+TEST(simxen_evtchn, bind_rules)
+{
+    evtchn_port_t gport, bport;
+    LONGS_EQUAL(EINVAL, be->bind_interdomain(3, 77, &bport));
+    LONGS_EQUAL(ESRCH, be->bind_interdomain(9, 1, &bport));
+    LONGS_EQUAL(ESRCH, guest->alloc_unbound(9, &gport));
+    std::unique_ptr<sim_guest> other;
+    LONGS_EQUAL(0, sim_guest::create(fx.control(), 4, 1, 16, &other));
+    LONGS_EQUAL(0, guest->alloc_unbound(4, &gport));    // For domain 4 only.
+    LONGS_EQUAL(EINVAL, be->bind_interdomain(3, gport, &bport));
+    LONGS_EQUAL(0, guest->alloc_unbound(0, &gport));
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
+    LONGS_EQUAL(EINVAL, be->bind_interdomain(3, gport, &bport));  // Bound.
+    LONGS_EQUAL(EINVAL, be->notify(bport + 100));
+    LONGS_EQUAL(EINVAL, be->unmask(bport + 100));
+}
+
+TEST(simxen_evtchn, unbind_lets_the_peer_rebind)
+{
+    evtchn_port_t gport, bport;
+    guest->alloc_unbound(0, &gport);
+    be->bind_interdomain(3, gport, &bport);
+    LONGS_EQUAL(0, be->unbind(bport));
+    LONGS_EQUAL(EINVAL, be->unbind(bport));
+    // The guest's port is unbound again, awaiting domain 0.
+    LONGS_EQUAL(0, guest->notify(gport));
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
+    guest->notify(gport);
+    CHECK(readable(be->evtchn_fd(), 1000));
+    LONGS_EQUAL(static_cast<int>(bport), be->pending());
+}
+
+TEST(simxen_evtchn, notify_before_bind_is_dropped_as_on_xen)
+{
+    evtchn_port_t gport, bport;
+    guest->alloc_unbound(0, &gport);
+    guest->notify(gport);
+    be->bind_interdomain(3, gport, &bport);
+    CHECK(!readable(be->evtchn_fd(), 50));
+    guest->notify(gport);
+    CHECK(readable(be->evtchn_fd(), 1000));
+    LONGS_EQUAL(static_cast<int>(bport), be->pending());
+}

@@ -1,0 +1,827 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+
+#include "utilities/simxen/daemon.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "utilities/simxen/hypervisor.h"
+#include "utilities/simxen/protocol.h"
+#include "utilities/simxen/unique-fd.h"
+#include "utilities/simxen/xs-store.h"
+#include "utilities/simxen/xs-wire.h"
+
+namespace linc::xen::simxen {
+
+namespace {
+
+// A client that stops reading its watch events is dropped rather than
+// letting it grow our memory without bound.
+constexpr size_t max_output_bytes = 1 << 20;
+constexpr size_t max_connections = 256;           // dom0's, and control.
+// A guest's, so that no guest can use up dom0's connections.
+constexpr size_t max_guest_connections = 8;
+
+int listen_unix(const std::string &path, int type, unique_fd *out)
+{
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sun.sun_path) {
+        return ENAMETOOLONG;
+    }
+    memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+    unique_fd fd(socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        return errno;
+    }
+    // A socket someone still answers on belongs to a running simxen: do
+    // not steal it.  A stale one (nobody listening) is replaced.
+    {
+        unique_fd probe(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+        if (probe && connect(probe.get(), reinterpret_cast<sockaddr *>(&sun),
+                             sizeof sun) == 0) {
+            return EADDRINUSE;
+        }
+    }
+    unlink(path.c_str());
+    if (bind(fd.get(), reinterpret_cast<sockaddr *>(&sun), sizeof sun) < 0 ||
+        chmod(path.c_str(), 0600) < 0 || listen(fd.get(), 64) < 0) {
+        return errno;
+    }
+    *out = std::move(fd);
+    return 0;
+}
+
+bool parse_domid(const std::string &s, domid_t *id)
+{
+    if (s.empty() || s.size() > 5) {
+        return false;
+    }
+    unsigned long v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        v = v * 10 + (c - '0');
+    }
+    if (v > 0xffff) {
+        return false;
+    }
+    *id = static_cast<domid_t>(v);
+    return true;
+}
+
+std::string nul_terminated(const std::string &s)
+{
+    return std::string(s).append(1, '\0');
+}
+
+}  // namespace
+
+class daemon_impl {
+public:
+    ~daemon_impl();
+    int init(const std::string &dir);
+
+    std::string dir;
+    event_base *base = nullptr;
+    unique_fd stop_fd;
+    std::function<void(const std::string &)> log;
+
+private:
+    // Heap-allocated so libevent callbacks can hold a stable pointer; it
+    // dies with its bufferevent, after which no callback can fire.
+    struct xs_conn {
+        daemon_impl *d;
+        conn_id id;
+        bufferevent *bev;
+        domid_t dom;            // Who the connection acts as.
+    };
+    // A guest's own xenstored socket, <dir>/xenstored.<domid>: its clients
+    // act as that domain, as a guest's xenstore ring would.
+    struct guest_listener {
+        daemon_impl *d;
+        domid_t dom;
+        unique_fd fd;
+        event *ev;
+    };
+    struct ctl_conn {
+        unique_fd fd;
+        event *ev;
+    };
+
+    static void on_stop(evutil_socket_t, short, void *);
+    static void on_xs_accept(evutil_socket_t, short, void *);
+    static void on_guest_accept(evutil_socket_t, short, void *);
+    void xs_accept(int listen_fd, domid_t dom);
+    int open_guest_socket(domid_t dom);
+    void close_guest(domid_t dom);
+    static void on_xs_read(bufferevent *, void *);
+    static void on_xs_event(bufferevent *, short, void *);
+    static void on_ctl_accept(evutil_socket_t, short, void *);
+    static void on_ctl_read(evutil_socket_t, short, void *);
+
+    void note(const std::string &msg)
+    {
+        if (log) {
+            log(msg);
+        }
+    }
+    void xs_close(conn_id id);
+    void xs_input(xs_conn *c);
+    std::string xs_handle(conn_id id, const xsd_sockmsg &hdr,
+                          const char *payload);
+    int xs_dispatch(conn_id id, domid_t dom, const xsd_sockmsg &hdr,
+                    const char *payload, std::string *reply);
+    void deliver_events();
+
+    void ctl_close(int fd);
+    void ctl_handle(const ctl_request &req, ctl_reply *rep,
+                    std::vector<int> *fds);
+
+    unique_fd xs_listen_, ctl_listen_;
+    std::vector<event *> events_;
+    std::map<conn_id, std::unique_ptr<xs_conn>> xs_conns_;
+    std::map<int, ctl_conn> ctl_conns_;
+    std::map<domid_t, std::unique_ptr<guest_listener>> guests_;
+    std::set<domid_t> introduced_;
+    conn_id next_conn_ = 1;
+    xs_store store_;
+    hypervisor hv_{&store_};
+};
+
+daemon_impl::~daemon_impl()
+{
+    for (auto &c : xs_conns_) {
+        bufferevent_free(c.second->bev);
+    }
+    xs_conns_.clear();
+    for (auto &c : ctl_conns_) {
+        event_free(c.second.ev);
+    }
+    while (!guests_.empty()) {
+        close_guest(guests_.begin()->first);
+    }
+    for (event *e : events_) {
+        event_free(e);
+    }
+    if (base) {
+        event_base_free(base);
+    }
+    if (xs_listen_) {
+        unlink((dir + "/" + xenstored_socket_name).c_str());
+    }
+    if (ctl_listen_) {
+        unlink((dir + "/" + control_socket_name).c_str());
+    }
+}
+
+int daemon_impl::init(const std::string &d)
+{
+    dir = d;
+    if (mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) {
+        return errno;
+    }
+    // Peers that go away must not kill us (or a test runner hosting us).
+    signal(SIGPIPE, SIG_IGN);
+    int err = listen_unix(dir + "/" + xenstored_socket_name, SOCK_STREAM,
+                          &xs_listen_);
+    if (!err) {
+        err = listen_unix(dir + "/" + control_socket_name, SOCK_SEQPACKET,
+                          &ctl_listen_);
+    }
+    if (err) {
+        return err;
+    }
+    stop_fd.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    base = event_base_new();
+    if (!stop_fd || !base) {
+        return ENOMEM;
+    }
+    events_.push_back(event_new(base, stop_fd.get(), EV_READ | EV_PERSIST,
+                                on_stop, this));
+    events_.push_back(event_new(base, xs_listen_.get(), EV_READ | EV_PERSIST,
+                                on_xs_accept, this));
+    events_.push_back(event_new(base, ctl_listen_.get(),
+                                EV_READ | EV_PERSIST, on_ctl_accept, this));
+    for (event *e : events_) {
+        if (!e || event_add(e, nullptr) < 0) {
+            return ENOMEM;
+        }
+    }
+    return hv_.create_domain(0, 16, 64);
+}
+
+void daemon_impl::on_stop(evutil_socket_t, short, void *arg)
+{
+    auto *self = static_cast<daemon_impl *>(arg);
+    event_base_loopbreak(self->base);
+}
+
+// ---- xenstored ----------------------------------------------------------
+
+void daemon_impl::on_xs_accept(evutil_socket_t fd, short, void *arg)
+{
+    static_cast<daemon_impl *>(arg)->xs_accept(fd, 0);
+}
+
+void daemon_impl::on_guest_accept(evutil_socket_t fd, short, void *arg)
+{
+    auto *g = static_cast<guest_listener *>(arg);
+    g->d->xs_accept(fd, g->dom);
+}
+
+void daemon_impl::xs_accept(int fd, domid_t dom)
+{
+    int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) {
+        return;
+    }
+    size_t mine = 0;
+    for (const auto &x : xs_conns_) {
+        mine += x.second->dom == dom;
+    }
+    if (mine >= (dom == 0 ? max_connections : max_guest_connections)) {
+        close(c);
+        return;
+    }
+    bufferevent *bev = bufferevent_socket_new(base, c, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        close(c);
+        return;
+    }
+    conn_id id = next_conn_++;
+    auto conn = std::make_unique<xs_conn>(xs_conn{this, id, bev, dom});
+    bufferevent_setcb(bev, on_xs_read, nullptr, on_xs_event, conn.get());
+    xs_conns_[id] = std::move(conn);
+    store_.set_conn_domain(id, dom);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+int daemon_impl::open_guest_socket(domid_t dom)
+{
+    auto g = std::make_unique<guest_listener>();
+    g->d = this;
+    g->dom = dom;
+    int err = listen_unix(dir + "/" + guest_xenstored_name(dom), SOCK_STREAM,
+                          &g->fd);
+    if (err) {
+        return err;
+    }
+    g->ev = event_new(base, g->fd.get(), EV_READ | EV_PERSIST,
+                      on_guest_accept, g.get());
+    if (!g->ev || event_add(g->ev, nullptr) < 0) {
+        if (g->ev) {
+            event_free(g->ev);
+        }
+        unlink((dir + "/" + guest_xenstored_name(dom)).c_str());
+        return ENOMEM;
+    }
+    guests_[dom] = std::move(g);
+    return 0;
+}
+
+// The domain is gone: so are its socket and its connections.
+void daemon_impl::close_guest(domid_t dom)
+{
+    auto it = guests_.find(dom);
+    if (it != guests_.end()) {
+        event_free(it->second->ev);
+        unlink((dir + "/" + guest_xenstored_name(dom)).c_str());
+        guests_.erase(it);
+    }
+    std::vector<conn_id> doomed;
+    for (const auto &c : xs_conns_) {
+        if (c.second->dom == dom) {
+            doomed.push_back(c.first);
+        }
+    }
+    for (conn_id id : doomed) {
+        xs_close(id);
+    }
+}
+
+void daemon_impl::xs_close(conn_id id)
+{
+    auto it = xs_conns_.find(id);
+    if (it != xs_conns_.end()) {
+        bufferevent_free(it->second->bev);
+        xs_conns_.erase(it);
+        store_.drop_connection(id);
+    }
+}
+
+void daemon_impl::on_xs_event(bufferevent *, short what, void *arg)
+{
+    auto *c = static_cast<xs_conn *>(arg);
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+        c->d->xs_close(c->id);
+    }
+}
+
+void daemon_impl::on_xs_read(bufferevent *, void *arg)
+{
+    auto *c = static_cast<xs_conn *>(arg);
+    c->d->xs_input(c);
+}
+
+void daemon_impl::xs_input(xs_conn *c)
+{
+    conn_id id = c->id;
+    evbuffer *in = bufferevent_get_input(c->bev);
+    std::string msg;
+    for (;;) {
+        size_t avail = evbuffer_get_length(in);
+        unsigned char *hdr_bytes = evbuffer_pullup(
+            in, static_cast<ssize_t>(std::min(avail, xs_header_size)));
+        xsd_sockmsg hdr;
+        size_t len = 0;
+        int err = xs_decode_header(hdr_bytes, avail, &hdr, &len);
+        if (err == EAGAIN) {
+            break;
+        } else if (err) {
+            xs_close(id);       // Oversized: the stream is unusable.
+            note("xenstored: dropped a client that sent an oversized message");
+            return;
+        }
+        msg.resize(len);
+        evbuffer_remove(in, msg.data(), len);
+        std::string reply = xs_handle(id, hdr, msg.data() + xs_header_size);
+        evbuffer *out = bufferevent_get_output(c->bev);
+        if (evbuffer_get_length(out) + reply.size() > max_output_bytes) {
+            xs_close(id);       // Pipelining without reading replies.
+            note("xenstored: dropped a client that does not read replies");
+            deliver_events();
+            return;
+        }
+        evbuffer_add(out, reply.data(), reply.size());
+        deliver_events();
+        if (!xs_conns_.count(id)) {
+            return;             // Dropped while delivering.
+        }
+    }
+}
+
+void daemon_impl::deliver_events()
+{
+    std::vector<conn_id> overflow;
+    for (const watch_event &e : store_.take_events()) {
+        auto it = xs_conns_.find(e.conn);
+        if (it == xs_conns_.end()) {
+            continue;
+        }
+        std::string payload = nul_terminated(e.path) + nul_terminated(e.token);
+        std::string msg;
+        xs_encode(XS_WATCH_EVENT, 0, 0, payload, &msg);
+        evbuffer *out = bufferevent_get_output(it->second->bev);
+        if (evbuffer_get_length(out) + msg.size() > max_output_bytes) {
+            overflow.push_back(e.conn);
+            continue;
+        }
+        evbuffer_add(out, msg.data(), msg.size());
+    }
+    for (conn_id id : overflow) {
+        xs_close(id);
+        note("xenstored: dropped a client that does not read watch events");
+    }
+}
+
+std::string daemon_impl::xs_handle(conn_id id, const xsd_sockmsg &hdr,
+                                   const char *payload)
+{
+    std::string reply, out;
+    auto it = xs_conns_.find(id);
+    domid_t dom = it == xs_conns_.end() ? 0 : it->second->dom;
+    int err = xs_dispatch(id, dom, hdr, payload, &reply);
+    if (err) {
+        xs_encode_error(hdr.req_id, hdr.tx_id, err, &out);
+    } else {
+        xs_encode(hdr.type, hdr.req_id, hdr.tx_id, reply, &out);
+    }
+    return out;
+}
+
+int daemon_impl::xs_dispatch(conn_id id, domid_t dom,
+                             const xsd_sockmsg &hdr, const char *payload,
+                             std::string *reply)
+{
+    static const std::string ok = nul_terminated("OK");
+    std::vector<std::string> args;
+    std::string path;
+    size_t strip = 0;
+    int err;
+
+    if (hdr.type == XS_WRITE) {
+        // "path\0value": the value is raw bytes up to the end.
+        const char *nul = static_cast<const char *>(
+            memchr(payload, '\0', hdr.len));
+        if (!nul) {
+            return EINVAL;
+        }
+        std::string p(payload, nul);
+        std::string value(nul + 1, payload + hdr.len);
+        if ((err = resolve_path(p, dom, &path, &strip)) || path[0] == '@') {
+            return err ? err : EINVAL;
+        }
+        err = store_.write(id, hdr.tx_id, path, value);
+        *reply = ok;
+        return err;
+    }
+
+    if (!xs_split(payload, hdr.len, &args)) {
+        return EINVAL;
+    }
+    // Types whose first argument is a node path.
+    switch (hdr.type) {
+    case XS_READ: case XS_MKDIR: case XS_RM: case XS_DIRECTORY:
+    case XS_GET_PERMS: case XS_SET_PERMS: case XS_WATCH: case XS_UNWATCH:
+    case XS_DIRECTORY_PART:
+        if (args.empty()) {
+            return EINVAL;
+        }
+        if ((err = resolve_path(args[0], dom, &path, &strip)) != 0) {
+            return err;
+        }
+        if (path[0] == '@' && hdr.type != XS_WATCH &&
+            hdr.type != XS_UNWATCH) {
+            return EINVAL;
+        }
+        break;
+    default:
+        break;
+    }
+
+    // Domain management is the toolstack's, i.e. dom0's.
+    switch (hdr.type) {
+    case XS_INTRODUCE: case XS_RELEASE: case XS_IS_DOMAIN_INTRODUCED:
+        if (dom != 0) {
+            return EACCES;
+        }
+        break;
+    default:
+        break;
+    }
+
+    domid_t domid;
+    switch (hdr.type) {
+    case XS_READ:
+        return args.size() == 1 ? store_.read(id, hdr.tx_id, path, reply)
+                                : EINVAL;
+    case XS_MKDIR:
+        *reply = ok;
+        return args.size() == 1 ? store_.mkdir(id, hdr.tx_id, path) : EINVAL;
+    case XS_RM:
+        *reply = ok;
+        return args.size() == 1 ? store_.rm(id, hdr.tx_id, path) : EINVAL;
+    case XS_DIRECTORY: {
+        std::vector<std::string> children;
+        if (args.size() != 1) {
+            return EINVAL;
+        }
+        if ((err = store_.directory(id, hdr.tx_id, path, &children)) != 0) {
+            return err;
+        }
+        for (const std::string &c : children) {
+            reply->append(nul_terminated(c));
+        }
+        return reply->size() > XENSTORE_PAYLOAD_MAX ? E2BIG : 0;
+    }
+    case XS_DIRECTORY_PART: {
+        // "path\0offset\0" -> "gen\0" then whole child names from byte
+        // 'offset' of the full listing; the last chunk ends with an extra
+        // NUL.  Chunks end on name boundaries: libxenstore takes "\0\0" at
+        // a chunk's end as the end of the listing.
+        std::vector<std::string> children;
+        uint64_t gen;
+        unsigned long offset;
+        char *end;
+        if (args.size() != 2 || args[1].empty() || args[1].size() > 10) {
+            return EINVAL;
+        }
+        offset = strtoul(args[1].c_str(), &end, 10);
+        if (*end) {
+            return EINVAL;
+        }
+        if ((err = store_.directory(id, hdr.tx_id, path, &children, &gen))
+            != 0) {
+            return err;
+        }
+        *reply = nul_terminated(std::to_string(gen));
+        size_t pos = 0, i = 0;
+        for (; i < children.size() && pos < offset; i++) {
+            pos += children[i].size() + 1;
+        }
+        if (pos != offset) {
+            return EINVAL;      // Not a name boundary of this listing.
+        }
+        for (; i < children.size(); i++) {
+            if (reply->size() + children[i].size() + 1 >
+                XENSTORE_PAYLOAD_MAX - 1) {
+                return 0;       // More to come.
+            }
+            reply->append(nul_terminated(children[i]));
+        }
+        reply->push_back('\0');
+        return 0;
+    }
+    case XS_GET_PERMS: {
+        std::vector<xs_perm> perms;
+        if (args.size() != 1) {
+            return EINVAL;
+        }
+        if ((err = store_.get_perms(id, hdr.tx_id, path, &perms)) != 0) {
+            return err;
+        }
+        for (const xs_perm &p : perms) {
+            reply->append(nul_terminated(perm_to_string(p)));
+        }
+        return 0;
+    }
+    case XS_SET_PERMS: {
+        std::vector<xs_perm> perms;
+        for (size_t i = 1; i < args.size(); i++) {
+            xs_perm p;
+            if (!perm_from_string(args[i], &p)) {
+                return EINVAL;
+            }
+            perms.push_back(p);
+        }
+        *reply = ok;
+        return store_.set_perms(id, hdr.tx_id, path, perms);
+    }
+    case XS_WATCH:
+        *reply = ok;
+        return args.size() == 2 ? store_.watch(id, path, strip, args[1])
+                                : EINVAL;
+    case XS_UNWATCH:
+        *reply = ok;
+        return args.size() == 2 ? store_.unwatch(id, path, args[1]) : EINVAL;
+    case XS_TRANSACTION_START: {
+        uint32_t tx;
+        if (hdr.tx_id != 0) {
+            return EBUSY;       // No nesting.
+        }
+        if ((err = store_.transaction_start(id, &tx)) != 0) {
+            return err;
+        }
+        *reply = nul_terminated(std::to_string(tx));
+        return 0;
+    }
+    case XS_TRANSACTION_END:
+        if (args.size() != 1 || (args[0] != "T" && args[0] != "F")) {
+            return EINVAL;
+        }
+        *reply = ok;
+        return store_.transaction_end(id, hdr.tx_id, args[0] == "T");
+    case XS_GET_DOMAIN_PATH:
+        if (args.size() != 1 || !parse_domid(args[0], &domid)) {
+            return EINVAL;
+        }
+        *reply = nul_terminated("/local/domain/" + std::to_string(domid));
+        return 0;
+    case XS_INTRODUCE:
+        // "domid\0mfn\0port\0": simxen has no xenstore rings to map, so an
+        // introduction only records the domain and tells the watchers.
+        if (args.size() != 3 || !parse_domid(args[0], &domid)) {
+            return EINVAL;
+        }
+        introduced_.insert(domid);
+        store_.fire_special("@introduceDomain");
+        *reply = ok;
+        return 0;
+    case XS_RELEASE:
+        if (args.size() != 1 || !parse_domid(args[0], &domid)) {
+            return EINVAL;
+        }
+        if (!introduced_.erase(domid) && !hv_.domain_alive(domid)) {
+            return ENOENT;
+        }
+        store_.fire_special("@releaseDomain");
+        *reply = ok;
+        return 0;
+    case XS_IS_DOMAIN_INTRODUCED:
+        if (args.size() != 1 || !parse_domid(args[0], &domid)) {
+            return EINVAL;
+        }
+        *reply = nul_terminated(
+            introduced_.count(domid) || hv_.domain_alive(domid) ? "T" : "F");
+        return 0;
+    case XS_RESET_WATCHES:
+        store_.reset_watches(id);
+        *reply = ok;
+        return 0;
+    default:
+        // XS_CONTROL, XS_RESUME, XS_SET_TARGET and unknown types.
+        return ENOSYS;
+    }
+}
+
+// ---- control ------------------------------------------------------------
+
+void daemon_impl::on_ctl_accept(evutil_socket_t fd, short, void *arg)
+{
+    auto *self = static_cast<daemon_impl *>(arg);
+    int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) {
+        return;
+    }
+    if (self->ctl_conns_.size() >= max_connections) {
+        close(c);
+        return;
+    }
+    event *ev = event_new(self->base, c, EV_READ | EV_PERSIST, on_ctl_read,
+                          self);
+    if (!ev || event_add(ev, nullptr) < 0) {
+        if (ev) {
+            event_free(ev);
+        }
+        close(c);
+        return;
+    }
+    self->ctl_conns_[c] = {unique_fd(c), ev};
+}
+
+void daemon_impl::ctl_close(int fd)
+{
+    auto it = ctl_conns_.find(fd);
+    if (it != ctl_conns_.end()) {
+        event_free(it->second.ev);
+        ctl_conns_.erase(it);
+    }
+}
+
+void daemon_impl::on_ctl_read(evutil_socket_t fd, short, void *arg)
+{
+    auto *self = static_cast<daemon_impl *>(arg);
+    ctl_request req;
+    char buf[sizeof req + 1];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        self->ctl_close(fd);
+        return;
+    }
+    ctl_reply rep{};
+    std::vector<int> fds;
+    if (static_cast<size_t>(n) != sizeof req) {
+        rep.err = EINVAL;
+    } else {
+        memcpy(&req, buf, sizeof req);
+        self->ctl_handle(req, &rep, &fds);
+    }
+    if (rep.err) {
+        for (int f : fds) {
+            close(f);
+        }
+        fds.clear();
+    }
+    rep.nfds = static_cast<uint32_t>(fds.size());
+
+    iovec iov{&rep, sizeof rep};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * ctl_max_fds)];
+    if (!fds.empty()) {
+        mh.msg_control = cbuf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
+    }
+    ssize_t sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    for (int f : fds) {
+        close(f);
+    }
+    if (sent != static_cast<ssize_t>(sizeof rep)) {
+        self->ctl_close(fd);    // A client that does not read its replies.
+    }
+    self->deliver_events();     // Domain creation/destruction fire watches.
+}
+
+void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
+                             std::vector<int> *fds)
+{
+    if (req.domid > 0xffff) {
+        rep->err = EINVAL;
+        return;
+    }
+    domid_t dom = static_cast<domid_t>(req.domid);
+    evtchn_port_t port = 0;
+    switch (static_cast<ctl_op>(req.op)) {
+    case ctl_op::create_domain:
+        rep->err = hv_.create_domain(dom, req.a, req.b);
+        if (!rep->err && (rep->err = open_guest_socket(dom)) != 0) {
+            hv_.destroy_domain(dom);
+        }
+        if (!rep->err) {
+            note("domain " + std::to_string(dom) + " created: " +
+                 std::to_string(req.a) + " pages, " + std::to_string(req.b) +
+                 " grant entries");
+        }
+        break;
+    case ctl_op::destroy_domain:
+        rep->err = hv_.destroy_domain(dom);
+        if (!rep->err) {
+            close_guest(dom);
+            introduced_.erase(dom);
+            note("domain " + std::to_string(dom) + " destroyed");
+        }
+        break;
+    case ctl_op::get_domain:
+        rep->err = hv_.get_domain(dom, &rep->v0, &rep->v1, fds);
+        break;
+    case ctl_op::domain_alive:
+        rep->v0 = hv_.domain_alive(dom);
+        break;
+    case ctl_op::evtchn_alloc_unbound:
+        rep->err = req.a > 0xffff ? EINVAL
+                   : hv_.alloc_unbound(dom, static_cast<domid_t>(req.a),
+                                       &port, fds);
+        rep->v0 = port;
+        break;
+    case ctl_op::evtchn_bind_interdomain:
+        rep->err = req.a > 0xffff ? EINVAL
+                   : hv_.bind_interdomain(dom, static_cast<domid_t>(req.a),
+                                          req.b, &port, fds);
+        rep->v0 = port;
+        break;
+    case ctl_op::evtchn_notify:
+        rep->err = hv_.notify(dom, req.a);
+        break;
+    case ctl_op::evtchn_unbind:
+        rep->err = hv_.unbind(dom, req.a);
+        break;
+    default:
+        rep->err = ENOSYS;
+        break;
+    }
+}
+
+// ---- simxen_daemon ------------------------------------------------------
+
+int simxen_daemon::create(const std::string &dir,
+                          std::unique_ptr<simxen_daemon> *out)
+{
+    std::unique_ptr<simxen_daemon> d(new simxen_daemon);
+    d->impl_ = std::make_unique<daemon_impl>();
+    int err = d->impl_->init(dir);
+    if (err) {
+        return err;
+    }
+    *out = std::move(d);
+    return 0;
+}
+
+simxen_daemon::~simxen_daemon() = default;
+
+int simxen_daemon::run()
+{
+    return event_base_dispatch(impl_->base) < 0 ? EIO : 0;
+}
+
+void simxen_daemon::set_log(std::function<void(const std::string &)> log)
+{
+    impl_->log = std::move(log);
+}
+
+void simxen_daemon::stop()
+{
+    uint64_t one = 1;
+    ssize_t n = write(impl_->stop_fd.get(), &one, sizeof one);
+    (void) n;       // A full counter already means "stop".
+}
+
+std::string simxen_daemon::xenstored_path() const
+{
+    return impl_->dir + "/" + xenstored_socket_name;
+}
+
+std::string simxen_daemon::control_path() const
+{
+    return impl_->dir + "/" + control_socket_name;
+}
+
+}  // namespace linc::xen::simxen

@@ -1,0 +1,259 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+
+#include "utilities/simxen/hypervisor.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+namespace linc::xen::simxen {
+
+namespace {
+
+int make_memfd(const char *name, size_t size, unique_fd *out)
+{
+    unique_fd fd(memfd_create(name, MFD_CLOEXEC));
+    if (!fd) {
+        return errno;
+    }
+    if (ftruncate(fd.get(), static_cast<off_t>(size)) < 0) {
+        return errno;
+    }
+    *out = std::move(fd);
+    return 0;
+}
+
+std::shared_ptr<unique_fd> make_eventfd()
+{
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd < 0 ? nullptr : std::make_shared<unique_fd>(fd);
+}
+
+void drain(int fd)
+{
+    uint64_t v;
+    while (read(fd, &v, sizeof v) == sizeof v) {
+        continue;
+    }
+}
+
+int dup_into(int fd, std::vector<int> *fds)
+{
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) {
+        return errno;
+    }
+    fds->push_back(d);
+    return 0;
+}
+
+}  // namespace
+
+int hypervisor::create_domain(domid_t id, uint32_t pages, uint32_t grants)
+{
+    if (id >= domid_first_reserved || pages == 0 || pages > ctl_max_pages ||
+        grants == 0 || grants > ctl_max_grants) {
+        return EINVAL;
+    }
+    if (domains_.count(id)) {
+        return EEXIST;
+    }
+    domain d;
+    d.pages = pages;
+    d.grants = grants;
+    size_t gnt_bytes = (grants * sizeof(grant_entry_v1) + page_size - 1)
+                       / page_size * page_size;
+    int err = make_memfd("simxen-memory", size_t{pages} * page_size, &d.mem);
+    if (!err) {
+        err = make_memfd("simxen-grant-table", gnt_bytes, &d.gnt);
+    }
+    if (err) {
+        return err;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        return errno;
+    }
+    d.death_rd.reset(p[0]);
+    d.death_wr.reset(p[1]);
+    domains_.emplace(id, std::move(d));
+
+    // What the toolstack does after building a domain: its home in
+    // xenstore, owned by the domain, then the introduction.
+    std::string home = "/local/domain/" + std::to_string(id);
+    store_->mkdir(0, 0, home);
+    store_->set_perms(0, 0, home, {{'n', id}});
+    store_->fire_special("@introduceDomain");
+    return 0;
+}
+
+int hypervisor::destroy_domain(domid_t id)
+{
+    auto it = domains_.find(id);
+    if (it == domains_.end()) {
+        return ESRCH;
+    }
+    if (id == 0) {
+        return EPERM;
+    }
+    while (!it->second.ports.empty()) {
+        unbind(id, it->second.ports.begin()->first);
+    }
+    domains_.erase(it);     // Closes death_wr: holders of death_rd see HUP.
+    store_->rm(0, 0, "/local/domain/" + std::to_string(id));
+    store_->fire_special("@releaseDomain");
+    return 0;
+}
+
+int hypervisor::get_domain(domid_t id, uint32_t *pages, uint32_t *grants,
+                           std::vector<int> *fds)
+{
+    auto it = domains_.find(id);
+    if (it == domains_.end()) {
+        return ESRCH;
+    }
+    const domain &d = it->second;
+    for (int fd : {d.mem.get(), d.gnt.get(), d.death_rd.get()}) {
+        int err = dup_into(fd, fds);
+        if (err) {
+            return err;
+        }
+    }
+    *pages = d.pages;
+    *grants = d.grants;
+    return 0;
+}
+
+int hypervisor::new_port(domain &d, evtchn_port_t *port)
+{
+    // Lowest free port, as Xen allocates them; port 0 is never valid.
+    evtchn_port_t p = 1;
+    for (const auto &e : d.ports) {
+        if (e.first != p) {
+            break;
+        }
+        p++;
+    }
+    if (p > ctl_max_ports) {
+        return ENOSPC;
+    }
+    *port = p;
+    return 0;
+}
+
+int hypervisor::dup_fds(const port_state &p, std::vector<int> *fds)
+{
+    int err = dup_into(p.own->get(), fds);
+    return err ? err : dup_into(p.peer->get(), fds);
+}
+
+int hypervisor::alloc_unbound(domid_t id, domid_t remote, evtchn_port_t *port,
+                              std::vector<int> *fds)
+{
+    auto it = domains_.find(id);
+    if (it == domains_.end() || !domains_.count(remote)) {
+        return ESRCH;
+    }
+    evtchn_port_t p;
+    int err = new_port(it->second, &p);
+    if (err) {
+        return err;
+    }
+    port_state ps{false, remote, 0, make_eventfd(), make_eventfd()};
+    if (!ps.own || !ps.peer) {
+        return errno;
+    }
+    if ((err = dup_fds(ps, fds)) != 0) {
+        return err;
+    }
+    it->second.ports.emplace(p, std::move(ps));
+    *port = p;
+    return 0;
+}
+
+int hypervisor::bind_interdomain(domid_t id, domid_t remote,
+                                 evtchn_port_t rport, evtchn_port_t *port,
+                                 std::vector<int> *fds)
+{
+    auto it = domains_.find(id);
+    auto rit = domains_.find(remote);
+    if (it == domains_.end() || rit == domains_.end()) {
+        return ESRCH;
+    }
+    auto rp = rit->second.ports.find(rport);
+    if (rp == rit->second.ports.end() || rp->second.bound ||
+        rp->second.remote_dom != id) {
+        return EINVAL;
+    }
+    evtchn_port_t p;
+    int err = new_port(it->second, &p);
+    if (err) {
+        return err;
+    }
+    // Our end waits on the eventfd the unbound end has been notifying.
+    port_state ps{true, remote, rport, rp->second.peer, rp->second.own};
+    // Xen drops sends on unbound ports: forget what arrived meanwhile.
+    drain(ps.own->get());
+    if ((err = dup_fds(ps, fds)) != 0) {
+        return err;
+    }
+    it->second.ports.emplace(p, std::move(ps));
+    rp->second.bound = true;
+    rp->second.remote_port = p;
+    *port = p;
+    return 0;
+}
+
+int hypervisor::notify(domid_t id, evtchn_port_t port)
+{
+    auto it = domains_.find(id);
+    if (it == domains_.end()) {
+        return ESRCH;
+    }
+    auto p = it->second.ports.find(port);
+    if (p == it->second.ports.end()) {
+        return EINVAL;
+    }
+    if (p->second.bound) {
+        uint64_t one = 1;
+        if (write(p->second.peer->get(), &one, sizeof one) < 0 &&
+            errno != EAGAIN) {
+            return errno;
+        }
+    }
+    return 0;
+}
+
+int hypervisor::unbind(domid_t id, evtchn_port_t port)
+{
+    auto it = domains_.find(id);
+    if (it == domains_.end()) {
+        return ESRCH;
+    }
+    auto p = it->second.ports.find(port);
+    if (p == it->second.ports.end()) {
+        return EINVAL;
+    }
+    if (p->second.bound) {
+        auto rit = domains_.find(p->second.remote_dom);
+        if (rit != domains_.end()) {
+            auto rp = rit->second.ports.find(p->second.remote_port);
+            if (rp != rit->second.ports.end()) {
+                // Xen: the peer falls back to unbound, awaiting us.
+                rp->second.bound = false;
+                rp->second.remote_dom = id;
+                rp->second.remote_port = 0;
+            }
+        }
+    }
+    it->second.ports.erase(p);
+    return 0;
+}
+
+}  // namespace linc::xen::simxen

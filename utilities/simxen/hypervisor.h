@@ -1,0 +1,75 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// The emulated hypervisor's state: domains (memory and grant table memfds)
+// and interdomain event channels (eventfds).  The control protocol
+// (protocol.h) maps one to one onto these methods; errors are positive
+// errnos.  Single-threaded: the daemon's event loop owns it.
+
+#ifndef SIMXEN_HYPERVISOR_H
+#define SIMXEN_HYPERVISOR_H 1
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "netdev-xen/xen-platform.h"
+#include "utilities/simxen/protocol.h"
+#include "utilities/simxen/unique-fd.h"
+#include "utilities/simxen/xs-store.h"
+
+namespace linc::xen::simxen {
+
+class hypervisor {
+public:
+    // 'store' gets /local/domain/<id> and @introduceDomain/@releaseDomain.
+    explicit hypervisor(xs_store *store) : store_(store) {}
+
+    int create_domain(domid_t id, uint32_t pages, uint32_t grants);
+    int destroy_domain(domid_t id);
+    bool domain_alive(domid_t id) const { return domains_.count(id) != 0; }
+
+    // Fills 'fds' with new descriptors the caller passes on and closes.
+    int get_domain(domid_t id, uint32_t *pages, uint32_t *grants,
+                   std::vector<int> *fds);
+
+    int alloc_unbound(domid_t id, domid_t remote, evtchn_port_t *port,
+                      std::vector<int> *fds);
+    int bind_interdomain(domid_t id, domid_t remote, evtchn_port_t rport,
+                         evtchn_port_t *port, std::vector<int> *fds);
+    int notify(domid_t id, evtchn_port_t port);
+    int unbind(domid_t id, evtchn_port_t port);
+
+private:
+    // An eventfd shared by the two ends that use it (one waits on it, the
+    // other writes it).
+    using shared_fd = std::shared_ptr<unique_fd>;
+
+    struct port_state {
+        bool bound;             // Interdomain; else unbound.
+        domid_t remote_dom;     // Peer (bound) or who may bind (unbound).
+        evtchn_port_t remote_port;
+        shared_fd own;          // Signalled when this port is notified.
+        shared_fd peer;         // Written to notify the peer.
+    };
+
+    struct domain {
+        uint32_t pages;
+        uint32_t grants;
+        unique_fd mem;
+        unique_fd gnt;
+        unique_fd death_rd;     // Handed out; HUP once death_wr closes.
+        unique_fd death_wr;
+        std::map<evtchn_port_t, port_state> ports;
+    };
+
+    int new_port(domain &d, evtchn_port_t *port);
+    static int dup_fds(const port_state &p, std::vector<int> *fds);
+
+    xs_store *store_;
+    std::map<domid_t, domain> domains_;
+};
+
+}  // namespace linc::xen::simxen
+
+#endif
