@@ -49,7 +49,7 @@ Install Debian's source (apt-get install openvswitch-source) or pass
     AC_MSG_RESULT([no])
     AC_MSG_ERROR([$OVS_SRCDIR is not an Open vSwitch source tree])
   fi
-  ovs_version=`sed -n 's/^AC_[]INIT(openvswitch, *\(@<:@^,@:>@*\),.*/\1/p' "$OVS_SRCDIR/configure.ac"`
+  ovs_version=`sed -n 's/^A@<:@C@:>@_INIT(openvswitch, *\(@<:@^,@:>@*\),.*/\1/p' "$OVS_SRCDIR/configure.ac"`
   AC_MSG_RESULT([$ovs_version])
   if test "$ovs_version" != "$OVS_REQUIRED_VERSION"; then
     AC_MSG_ERROR([Open vSwitch $OVS_REQUIRED_VERSION is required; $OVS_SRCDIR is version ${ovs_version:-unknown}])
