@@ -60,6 +60,7 @@ const char *netif_error_name(netif_error e)
     case netif_error::grant_copy_failed: return "grant_copy_failed";
     case netif_error::notification_storm: return "notification_storm";
     case netif_error::unsupported: return "unsupported";
+    case netif_error::frontend_gone: return "frontend_gone";
     case netif_error::count_: break;
     }
     return "unknown";
@@ -305,6 +306,15 @@ netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
             return parse_result::malformed;
         }
         tx_ids_.set(reqs[k].id);
+    }
+
+    // Cannot happen while responses keep up with requests (the overrun
+    // check bounds a burst to one ring), but never index past the scratch.
+    if (*nsegs + nreqs > segs_.size()) {
+        for (unsigned k = 0; k < nreqs; k++) {
+            tx_ids_.reset(reqs[k].id);
+        }
+        return parse_result::incomplete;
     }
 
     // Accepted: every slot up to 'i' is consumed and gets a response.
@@ -673,6 +683,38 @@ bool netif_backend::final_check()
     return work != 0;
 }
 
+bool netif_backend::rx_buffers_available(unsigned slots)
+{
+    if (failed()) {
+        return false;
+    }
+    slots = std::max(1u, std::min(slots, netif_rx_ring_size));
+    RING_IDX prod = read_once(&rx_.sring->req_prod);
+    if (prod - rx_.req_cons >= slots) {
+        return true;
+    }
+    // Ask for an event when the guest's req_prod reaches what we need,
+    // then seq_cst (xen_mb) so the store is visible before the re-read:
+    // buffers posted meanwhile are either seen or notified.
+    write_once(&rx_.sring->req_event, rx_.req_cons + slots);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    prod = read_once(&rx_.sring->req_prod);
+    return prod - rx_.req_cons >= slots;
+}
+
+bool netif_backend::check_alive()
+{
+    if (failed()) {
+        return false;
+    }
+    if (!platform_->domain_alive(config_.frontend_domid)) {
+        fail(netif_error::frontend_gone, "domain %u no longer exists",
+             config_.frontend_domid);
+        return false;
+    }
+    return true;
+}
+
 bool netif_backend::on_event(evtchn_port_t port)
 {
     counters_.events++;
@@ -683,6 +725,12 @@ bool netif_backend::on_event(evtchn_port_t port)
     if (!work && port == config_.rx_port) {
         // New RX buffers are worth an event, once.
         RING_IDX rx_prod = read_once(&rx_.sring->req_prod);
+        if (RING_REQUEST_PROD_OVERFLOW(&rx_, rx_prod)) {
+            fail(netif_error::rx_prod_overrun, "req_prod %u is more than %u "
+                 "ahead of rsp_prod %u", rx_prod, netif_rx_ring_size,
+                 rx_.rsp_prod_pvt);
+            return false;
+        }
         if (rx_prod != rx_prod_seen_) {
             rx_prod_seen_ = rx_prod;
             spurious_run_ = 0;

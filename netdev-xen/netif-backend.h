@@ -85,6 +85,7 @@ enum class netif_error : uint8_t {
     grant_copy_failed,      // the grant-copy call itself failed
     notification_storm,     // too many events that found no work
     unsupported,            // negotiated features we cannot serve
+    frontend_gone,          // the frontend's domain no longer exists
     count_
 };
 
@@ -162,9 +163,19 @@ public:
     // meanwhile (then do not sleep).
     bool final_check();
 
+    // For a caller that holds packets for the guest instead of dropping
+    // them: true if at least 'slots' RX buffers are posted; otherwise asks
+    // the guest to notify when it posts up to that many (req_event) and
+    // re-checks, like final_check().
+    bool rx_buffers_available(unsigned slots);
+
     // An event arrived on one of our ports.  Returns needs_work().
     // Counts events that found no work; too many in a row fail the vif.
     bool on_event(evtchn_port_t port);
+
+    // Fails the vif if the frontend's domain has gone (call it now and
+    // then, e.g. on a timer, not per packet).  Returns !failed().
+    bool check_alive();
 
     netif_status state() const;
     bool failed() const { return error_ != netif_error::none; }

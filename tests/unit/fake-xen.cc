@@ -118,7 +118,8 @@ public:
         if (domid != x_->guest_domid_) {
             return ESRCH;
         }
-        for (auto &c : x_->channels_) {
+        for (size_t i = 0; i < x_->nchannels_; i++) {
+            fake_xen::channel &c = x_->channels_[i];
             if (c.guest_port == remote) {
                 *local = c.backend_port;
                 return 0;
@@ -139,14 +140,17 @@ public:
             return EINVAL;
         }
         c->backend_sent++;
+        uint64_t one = 1;
+        ssize_t n = write(x_->guest_event_fd_, &one, sizeof one);
+        (void) n;
         return 0;
     }
 
     int pending() override
     {
-        for (auto &c : x_->channels_) {
-            if (c.pending && !c.masked) {
-                c.pending = false;
+        for (size_t i = 0; i < x_->nchannels_; i++) {
+            fake_xen::channel &c = x_->channels_[i];
+            if (!c.masked && c.pending.exchange(false)) {
                 c.masked = true;
                 return int(c.backend_port);
             }
@@ -245,6 +249,7 @@ fake_xen::fake_xen(domid_t backend, domid_t guest, size_t guest_pages,
       memory_(guest_pages * page_size), grants_(grant_entries),
       maps_(grant_entries), paged_out_(grant_entries),
       event_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      guest_event_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       backend_(new fake_backend_platform(this)),
       guest_(new fake_guest_platform(this))
 {
@@ -258,22 +263,32 @@ fake_xen::~fake_xen()
     if (event_fd_ >= 0) {
         close(event_fd_);
     }
+    if (guest_event_fd_ >= 0) {
+        close(guest_event_fd_);
+    }
 }
 
 void fake_xen::connect_evtchn(evtchn_port_t *backend_port,
                               evtchn_port_t *guest_port)
 {
-    channel c{};
-    c.backend_port = evtchn_port_t(100 + channels_.size());
-    c.guest_port = evtchn_port_t(10 + channels_.size());
-    channels_.push_back(c);
+    if (nchannels_ == max_channels) {
+        *backend_port = *guest_port = 0;
+        return;
+    }
+    channel &c = channels_[nchannels_];
+    c.backend_port = evtchn_port_t(100 + nchannels_);
+    c.guest_port = evtchn_port_t(10 + nchannels_);
+    c.backend_sent = c.guest_sent = 0;
+    c.pending = c.masked = false;
+    nchannels_++;
     *backend_port = c.backend_port;
     *guest_port = c.guest_port;
 }
 
 fake_xen::channel *fake_xen::by_backend_port(evtchn_port_t p)
 {
-    for (auto &c : channels_) {
+    for (size_t i = 0; i < nchannels_; i++) {
+        channel &c = channels_[i];
         if (c.backend_port == p) {
             return &c;
         }
@@ -283,7 +298,8 @@ fake_xen::channel *fake_xen::by_backend_port(evtchn_port_t p)
 
 fake_xen::channel *fake_xen::by_guest_port(evtchn_port_t p)
 {
-    for (auto &c : channels_) {
+    for (size_t i = 0; i < nchannels_; i++) {
+        channel &c = channels_[i];
         if (c.guest_port == p) {
             return &c;
         }
@@ -293,7 +309,8 @@ fake_xen::channel *fake_xen::by_guest_port(evtchn_port_t p)
 
 uint64_t fake_xen::backend_notifies(evtchn_port_t backend_port) const
 {
-    for (auto &c : channels_) {
+    for (size_t i = 0; i < nchannels_; i++) {
+        const channel &c = channels_[i];
         if (c.backend_port == backend_port) {
             return c.backend_sent;
         }
@@ -303,7 +320,8 @@ uint64_t fake_xen::backend_notifies(evtchn_port_t backend_port) const
 
 uint64_t fake_xen::guest_notifies(evtchn_port_t guest_port) const
 {
-    for (auto &c : channels_) {
+    for (size_t i = 0; i < nchannels_; i++) {
+        const channel &c = channels_[i];
         if (c.guest_port == guest_port) {
             return c.guest_sent;
         }

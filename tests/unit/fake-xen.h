@@ -11,6 +11,7 @@
 #ifndef LINC_TESTS_FAKE_XEN_H
 #define LINC_TESTS_FAKE_XEN_H 1
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -38,6 +39,9 @@ public:
     uint64_t backend_notifies(evtchn_port_t backend_port) const;
     uint64_t guest_notifies(evtchn_port_t guest_port) const;
 
+    // Readable when the backend notified the guest (an eventfd).
+    int guest_event_fd() const { return guest_event_fd_; }
+
     // Guest memory and grants, for assertions.
     uint8_t *guest_page(size_t i) { return &memory_[i * page_size]; }
     size_t grants_in_use() const;
@@ -56,11 +60,13 @@ private:
     friend class fake_backend_platform;
     friend class fake_guest_platform;
 
+    // Safe for one backend thread and one guest thread.
     struct channel {
         evtchn_port_t backend_port, guest_port;
-        uint64_t backend_sent, guest_sent;
-        bool pending, masked;
+        std::atomic<uint64_t> backend_sent, guest_sent;
+        std::atomic<bool> pending, masked;
     };
+    static constexpr size_t max_channels = 8;
 
     int16_t check_foreign(domid_t copier, grant_ref_t ref, domid_t domid,
                           uint32_t offset, uint32_t len, bool write,
@@ -73,10 +79,12 @@ private:
     std::vector<grant_entry_v1_t> grants_;  // the guest's v1 table
     std::vector<uint32_t> maps_;            // per entry: live mappings
     std::vector<uint8_t> paged_out_;        // per entry: copies EAGAIN
-    std::vector<channel> channels_;
+    channel channels_[max_channels];
+    size_t nchannels_ = 0;
     uint64_t copy_calls_ = 0, copy_segments_ = 0, copy_refusals_ = 0;
     bool guest_alive_ = true;
-    int event_fd_ = -1;
+    int event_fd_ = -1;         // backend side: guest notified
+    int guest_event_fd_ = -1;   // guest side: backend notified
     backend_platform *backend_;
     frontend_platform *guest_;
 };

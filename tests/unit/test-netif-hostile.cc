@@ -282,3 +282,29 @@ TEST(netif_hostile, rewritten_producer_index_is_read_once)
     LONGS_EQUAL(0, p->tx());    // now it sees the overrun
     check_failed(*p, netif_error::tx_prod_overrun, nullptr);
 }
+
+TEST(netif_hostile, rx_overrun_seen_on_event)
+{
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::rx_prod_overrun));
+    int port = p->xen.backend().pending();
+    LONGS_EQUAL(p->be_port, port);
+    CHECK_FALSE(p->be->on_event(port));
+    check_failed(*p, netif_error::rx_prod_overrun, nullptr);
+}
+
+TEST(netif_hostile, frontend_domain_death)
+{
+    CHECK(p->be->check_alive());
+    p->xen.kill_guest();
+    CHECK_FALSE(p->be->check_alive());
+    check_failed(*p, netif_error::frontend_gone, "domain 7");
+}
+
+TEST(netif_hostile, rx_copy_is_required)
+{
+    delete p;
+    netif_features f = all_features();
+    f.rx_copy = false;
+    p = new netif_pair(f);
+    check_failed(*p, netif_error::unsupported, "rx-copy");
+}

@@ -510,3 +510,22 @@ TEST(netif_rings, requests_are_read_once)
     LONGS_EQUAL(0, s->ring[0].rsp.id);
     LONGS_EQUAL(NETIF_RSP_OKAY, s->ring[0].rsp.status);
 }
+
+TEST(netif_rings, holding_rx_packets_asks_for_buffer_events)
+{
+    // Nothing posted: the backend asks to hear about two buffers.
+    CHECK_FALSE(p->be->rx_buffers_available(2));
+    auto *rs = static_cast<netif_rx_sring *>(p->rx_map);
+    LONGS_EQUAL(2, rs->req_event);
+    uint64_t before = p->xen.guest_notifies(p->fe_port);
+    LONGS_EQUAL(1, p->fe->post_rx_buffers(1));
+    // req_prod 1 has not reached req_event 2: no event yet.
+    LONGS_EQUAL(before, p->xen.guest_notifies(p->fe_port));
+    LONGS_EQUAL(1, p->fe->post_rx_buffers(1));
+    LONGS_EQUAL(before + 1, p->xen.guest_notifies(p->fe_port));
+    CHECK(p->be->rx_buffers_available(2));
+    // The event is useful work, not a spurious one.
+    int port = p->xen.backend().pending();
+    CHECK_FALSE(p->be->on_event(port));
+    LONGS_EQUAL(0, p->be->counters().spurious_events);
+}
