@@ -54,6 +54,7 @@ const char *netif_error_name(netif_error e)
     case netif_error::tx_bad_extra: return "tx_bad_extra";
     case netif_error::tx_duplicate_id: return "tx_duplicate_id";
     case netif_error::tx_grant_copy: return "tx_grant_copy";
+    case netif_error::tx_truncated: return "tx_truncated";
     case netif_error::rx_prod_overrun: return "rx_prod_overrun";
     case netif_error::rx_duplicate_id: return "rx_duplicate_id";
     case netif_error::rx_grant_copy: return "rx_grant_copy";
@@ -201,7 +202,9 @@ netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
                 return parse_result::malformed;
             }
             if (i == prod) {
-                return parse_result::incomplete;
+                fail(netif_error::tx_truncated, "id %u: extra info past "
+                     "req_prod %u", reqs[0].id, prod);
+                return parse_result::malformed;
             }
             netif_extra_info e = copy_extra_info(RING_GET_REQUEST(&tx_, i));
             i++;
@@ -253,8 +256,12 @@ netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
                  "slots", reqs[0].id, max_data);
             return parse_result::malformed;
         }
+        // Frontends publish whole packets; one that runs past req_prod
+        // would otherwise keep us polling forever (Linux: fatal too).
         if (i == prod) {
-            return parse_result::incomplete;
+            fail(netif_error::tx_truncated, "id %u: more_data past req_prod "
+                 "%u", reqs[0].id, prod);
+            return parse_result::malformed;
         }
         reqs[nreqs] = copy_tx_request(RING_GET_REQUEST(&tx_, i));
         i++;

@@ -79,6 +79,7 @@ enum class netif_error : uint8_t {
     tx_bad_extra,           // malformed or unnegotiated extra info
     tx_duplicate_id,        // an id already in flight
     tx_grant_copy,          // the guest's TX grant could not be copied
+    tx_truncated,           // a packet's slots run past req_prod
     rx_prod_overrun,        // RX req_prod more than a ring ahead
     rx_duplicate_id,        // an RX buffer id already in flight
     rx_grant_copy,          // the guest's RX buffer could not be written

@@ -541,6 +541,17 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
         put_tx_extra(e);
         break;
     }
+    case netif_hostile::truncated_packet: {
+        netif_tx_request req{};
+        for (unsigned k = 0; k < 2; k++) {
+            req.id = take_id(k == 0);
+            req.gref = tx_grefs_[req.id];
+            req.size = k == 0 ? 300 : 100;
+            req.flags = NETTXF_more_data;   // promises a third slot
+            put_tx_request(req);
+        }
+        break;
+    }
     case netif_hostile::notification_storm:
         for (unsigned k = 0; k < count; k++) {
             notify(config_.tx_port);

@@ -101,6 +101,7 @@ enum class netif_hostile {
     duplicate_ids,      // two TX requests in flight with one id
     frag_size_mismatch, // TX fragments larger than the total
     bad_extra,          // TX extra info of an invalid type
+    truncated_packet,   // TX packet published without its last slot
     notification_storm, // 'count' notifications with nothing queued
 };
 

@@ -308,3 +308,20 @@ TEST(netif_hostile, rx_copy_is_required)
     p = new netif_pair(f);
     check_failed(*p, netif_error::unsupported, "rx-copy");
 }
+
+TEST(netif_hostile, truncated_packet)
+{
+    tx_case(*p, netif_hostile::truncated_packet, netif_error::tx_truncated,
+            "more_data past req_prod");
+}
+
+TEST(netif_hostile, half_published_packet)
+{
+    // An honest packet whose producer index stops mid-packet.
+    std::vector<uint8_t> b(9000);
+    LONGS_EQUAL(0, p->fe->send(b.data(), b.size(), {}));
+    auto *s = static_cast<netif_tx_sring *>(p->tx_map);
+    s->req_prod = 2;
+    LONGS_EQUAL(0, p->tx());
+    check_failed(*p, netif_error::tx_truncated, nullptr);
+}

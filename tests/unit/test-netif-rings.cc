@@ -476,19 +476,6 @@ TEST(netif_rings, paged_out_grant_is_a_transient_error)
     LONGS_EQUAL(1, p->tx());
 }
 
-TEST(netif_rings, incomplete_packet_waits_for_the_rest)
-{
-    send_many(*p, 1, 1, 9000);
-    // Publish only the first two of its three slots.
-    auto *s = static_cast<netif_tx_sring *>(p->tx_map);
-    s->req_prod = 2;
-    LONGS_EQUAL(0, p->tx());
-    CHECK(p->be->state().state == netif_state::connected);
-    p->fe->push_tx();
-    LONGS_EQUAL(1, p->tx());
-    CHECK(check_packet(p->pool[0].data, 9000, 1));
-}
-
 TEST(netif_rings, requests_are_read_once)
 {
     // While the backend copies, the guest rewrites its first request to
