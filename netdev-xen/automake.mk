@@ -1,6 +1,7 @@
 # The Xen netif backend (userspace netback), its emulated frontend and
 # their unit tests.  C++, no OVS headers.
 noinst_LIBRARIES += netdev-xen/libnetif.a
+EXTRA_DIST += netdev-xen/README.md
 netdev_xen_libnetif_a_SOURCES = \
 	netdev-xen/netif-backend.cc \
 	netdev-xen/netif-backend.h \
