@@ -1,0 +1,759 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+
+#include "netdev-xen/netif-backend.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <utility>
+
+namespace linc::xen {
+
+namespace {
+
+// Ring slots a packet can take: data slots plus extras.
+constexpr unsigned max_packet_slots = netif_max_slots + netif_max_extras;
+// Segment scratch: a burst consumes at most one ring's worth of slots and
+// each slot is at most one segment.
+constexpr size_t max_burst_slots =
+    std::max(netif_tx_ring_size, netif_rx_ring_size);
+
+const char *gntst_name(int16_t st)
+{
+    switch (st) {
+    case gntst_okay: return "okay";
+    case gntst_general_error: return "general error";
+    case gntst_bad_domain: return "bad domain";
+    case gntst_bad_gntref: return "bad gref";
+    case gntst_bad_handle: return "bad handle";
+    case gntst_bad_virt_addr: return "bad virtual address";
+    case gntst_bad_dev_addr: return "bad device address";
+    case gntst_no_device_space: return "no device space";
+    case gntst_permission_denied: return "permission denied";
+    case gntst_bad_page: return "bad page";
+    case gntst_bad_copy_arg: return "bad copy argument";
+    case gntst_address_too_big: return "address too big";
+    case gntst_eagain: return "eagain";
+    default: return "unknown status";
+    }
+}
+
+}  // namespace
+
+const char *netif_error_name(netif_error e)
+{
+    switch (e) {
+    case netif_error::none: return "none";
+    case netif_error::tx_prod_overrun: return "tx_prod_overrun";
+    case netif_error::tx_zero_size: return "tx_zero_size";
+    case netif_error::tx_oversize: return "tx_oversize";
+    case netif_error::tx_bad_offset: return "tx_bad_offset";
+    case netif_error::tx_too_many_slots: return "tx_too_many_slots";
+    case netif_error::tx_frag_size_mismatch: return "tx_frag_size_mismatch";
+    case netif_error::tx_bad_extra: return "tx_bad_extra";
+    case netif_error::tx_duplicate_id: return "tx_duplicate_id";
+    case netif_error::tx_grant_copy: return "tx_grant_copy";
+    case netif_error::tx_truncated: return "tx_truncated";
+    case netif_error::rx_prod_overrun: return "rx_prod_overrun";
+    case netif_error::rx_duplicate_id: return "rx_duplicate_id";
+    case netif_error::rx_grant_copy: return "rx_grant_copy";
+    case netif_error::grant_copy_failed: return "grant_copy_failed";
+    case netif_error::notification_storm: return "notification_storm";
+    case netif_error::unsupported: return "unsupported";
+    case netif_error::frontend_gone: return "frontend_gone";
+    case netif_error::count_: break;
+    }
+    return "unknown";
+}
+
+// One guest packet gathered from the TX ring.
+struct netif_backend::tx_pending {
+    packet_buf *out;            // nullptr when dropped without copying
+    uint32_t first_seg;
+    uint16_t nsegs;
+    uint16_t ndata;             // data slots
+    uint16_t nextras;           // extra-info slots (after the first)
+    int16_t status;             // NETIF_RSP_*
+    uint16_t ids[netif_max_slots];
+    uint16_t flags;
+    uint8_t gso_type;
+    uint16_t gso_size;
+    uint32_t len;
+};
+
+// One switch packet placed into guest RX buffers.
+struct netif_backend::rx_pending {
+    uint32_t first_seg;
+    uint16_t nsegs;             // == data slots
+    bool gso;                   // slot 1 is a GSO extra
+    uint16_t rx_flags;          // NETRXF_* for the first slot
+    uint16_t ids[max_packet_slots];
+    uint16_t nslots;
+    uint8_t gso_type;
+    uint16_t gso_size;
+};
+
+netif_backend::netif_backend(backend_platform *platform, void *tx_page,
+                             void *rx_page, const netif_backend_config &config)
+    : platform_(platform), config_(config),
+      segs_(max_burst_slots), tx_pkts_(netif_tx_ring_size),
+      rx_pkts_(netif_rx_ring_size)
+{
+    // The frontend initialised the shared rings (SHARED_RING_INIT); we
+    // attach at index 0 as a freshly connected backend does.
+    BACK_RING_INIT(&tx_, static_cast<netif_tx_sring *>(tx_page), page_size);
+    BACK_RING_INIT(&rx_, static_cast<netif_rx_sring *>(rx_page), page_size);
+    if (!config_.features.rx_copy) {
+        fail(netif_error::unsupported, "frontend did not request rx-copy");
+    }
+}
+
+netif_backend::~netif_backend() = default;
+
+uint32_t netif_backend::max_tx_packet() const
+{
+    return config_.features.sg ? XEN_NETIF_MAX_TX_SIZE : page_size;
+}
+
+uint32_t netif_backend::max_rx_packet() const
+{
+    return config_.features.sg ? XEN_NETIF_MAX_TX_SIZE : page_size;
+}
+
+void netif_backend::count_error(netif_error e)
+{
+    counters_.errors[static_cast<size_t>(e)]++;
+}
+
+// Not on the hot path: only the first failure formats its reason.
+void netif_backend::fail(netif_error e, const char *fmt, ...)
+{
+    count_error(e);
+    if (failed()) {
+        return;
+    }
+    error_ = e;
+    va_list args;
+    va_start(args, fmt);
+    int n = snprintf(reason_, sizeof reason_, "%s: ", netif_error_name(e));
+    if (n > 0 && size_t(n) < sizeof reason_) {
+        vsnprintf(reason_ + n, sizeof reason_ - n, fmt, args);
+    }
+    va_end(args);
+}
+
+netif_status netif_backend::state() const
+{
+    if (!failed()) {
+        return {netif_state::connected, netif_error::none, ""};
+    }
+    return {netif_state::failed, error_, reason_};
+}
+
+void netif_backend::notify(evtchn_port_t port)
+{
+    platform_->notify(port);
+    counters_.notifications_sent++;
+}
+
+bool netif_backend::grant_copy(size_t nsegs)
+{
+    counters_.grant_copy_calls++;
+    counters_.grant_copy_segments += nsegs;
+    int error = platform_->grant_copy(segs_.data(), nsegs);
+    if (error) {
+        for (size_t i = 0; i < nsegs; i++) {
+            segs_[i].status = gntst_general_error;
+        }
+        fail(netif_error::grant_copy_failed, "grant copy of %zu segments: "
+             "errno %d", nsegs, error);
+        return false;
+    }
+    return true;
+}
+
+// Gathers one packet starting at req_cons.  Reads each slot once into a
+// local copy and validates only the copies.
+netif_backend::parse_result
+netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
+                               size_t *nsegs)
+{
+    const netif_features &f = config_.features;
+    RING_IDX i = tx_.req_cons;
+    netif_tx_request reqs[netif_max_slots];
+    unsigned nreqs = 0;
+
+    if (i == prod) {
+        return parse_result::incomplete;
+    }
+    reqs[nreqs++] = copy_tx_request(RING_GET_REQUEST(&tx_, i));
+    i++;
+
+    p->nextras = 0;
+    p->gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    p->gso_size = 0;
+    if (reqs[0].flags & NETTXF_extra_info) {
+        unsigned seen = 0;
+        for (;;) {
+            if (p->nextras >= netif_max_extras) {
+                fail(netif_error::tx_bad_extra, "id %u: more than %u extra "
+                     "info slots", reqs[0].id, netif_max_extras);
+                return parse_result::malformed;
+            }
+            if (i == prod) {
+                fail(netif_error::tx_truncated, "id %u: extra info past "
+                     "req_prod %u", reqs[0].id, prod);
+                return parse_result::malformed;
+            }
+            netif_extra_info e = copy_extra_info(RING_GET_REQUEST(&tx_, i));
+            i++;
+            p->nextras++;
+            if (e.type == XEN_NETIF_EXTRA_TYPE_NONE
+                || e.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
+                fail(netif_error::tx_bad_extra, "id %u: extra info type %u",
+                     reqs[0].id, e.type);
+                return parse_result::malformed;
+            }
+            if (seen & (1u << e.type)) {
+                fail(netif_error::tx_bad_extra, "id %u: extra info type %u "
+                     "twice", reqs[0].id, e.type);
+                return parse_result::malformed;
+            }
+            seen |= 1u << e.type;
+            if (e.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+                bool ok = (e.u.gso.type == XEN_NETIF_GSO_TYPE_TCPV4
+                           && f.tx_gso_tcpv4)
+                          || (e.u.gso.type == XEN_NETIF_GSO_TYPE_TCPV6
+                              && f.tx_gso_tcpv6);
+                if (!ok || e.u.gso.size == 0) {
+                    fail(netif_error::tx_bad_extra, "id %u: gso type %u size "
+                         "%u not negotiated or invalid", reqs[0].id,
+                         e.u.gso.type, e.u.gso.size);
+                    return parse_result::malformed;
+                }
+                p->gso_type = e.u.gso.type;
+                p->gso_size = e.u.gso.size;
+            } else if (e.type == XEN_NETIF_EXTRA_TYPE_MCAST_ADD
+                       || e.type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
+                // We do not offer feature-multicast-control.
+                fail(netif_error::tx_bad_extra, "id %u: multicast control "
+                     "not negotiated", reqs[0].id);
+                return parse_result::malformed;
+            }
+            // XEN_NETIF_EXTRA_TYPE_HASH is advisory: ignored.
+            if (!(e.flags & XEN_NETIF_EXTRA_FLAG_MORE)) {
+                break;
+            }
+        }
+    }
+
+    const unsigned max_data = f.sg ? netif_max_slots : 1;
+    bool more = reqs[0].flags & NETTXF_more_data;
+    while (more) {
+        if (nreqs >= max_data) {
+            fail(netif_error::tx_too_many_slots, "id %u: more than %u data "
+                 "slots", reqs[0].id, max_data);
+            return parse_result::malformed;
+        }
+        // Frontends publish whole packets; one that runs past req_prod
+        // would otherwise keep us polling forever (Linux: fatal too).
+        if (i == prod) {
+            fail(netif_error::tx_truncated, "id %u: more_data past req_prod "
+                 "%u", reqs[0].id, prod);
+            return parse_result::malformed;
+        }
+        reqs[nreqs] = copy_tx_request(RING_GET_REQUEST(&tx_, i));
+        i++;
+        more = reqs[nreqs].flags & NETTXF_more_data;
+        nreqs++;
+    }
+
+    // Validate the copies.
+    const uint32_t total = reqs[0].size;
+    if (total == 0) {
+        fail(netif_error::tx_zero_size, "id %u: size 0", reqs[0].id);
+        return parse_result::malformed;
+    }
+    if (total > max_tx_packet()) {
+        fail(netif_error::tx_oversize, "id %u: size %u > %u", reqs[0].id,
+             total, max_tx_packet());
+        return parse_result::malformed;
+    }
+    uint32_t rest = 0;
+    for (unsigned k = 1; k < nreqs; k++) {
+        const netif_tx_request &r = reqs[k];
+        if (r.size == 0) {
+            fail(netif_error::tx_zero_size, "id %u: fragment %u size 0",
+                 r.id, k);
+            return parse_result::malformed;
+        }
+        if (uint32_t(r.offset) + r.size > page_size) {
+            fail(netif_error::tx_bad_offset, "id %u: offset %u + size %u "
+                 "past the page", r.id, r.offset, r.size);
+            return parse_result::malformed;
+        }
+        rest += r.size;
+    }
+    if (rest >= total) {
+        fail(netif_error::tx_frag_size_mismatch, "id %u: fragments hold %u "
+             "bytes of a %u-byte packet", reqs[0].id, rest, total);
+        return parse_result::malformed;
+    }
+    const uint32_t first_len = total - rest;
+    if (uint32_t(reqs[0].offset) + first_len > page_size) {
+        fail(netif_error::tx_bad_offset, "id %u: offset %u + size %u past "
+             "the page", reqs[0].id, reqs[0].offset, first_len);
+        return parse_result::malformed;
+    }
+    for (unsigned k = 0; k < nreqs; k++) {
+        if (tx_ids_.test(reqs[k].id)) {
+            fail(netif_error::tx_duplicate_id, "id %u already in flight",
+                 reqs[k].id);
+            return parse_result::malformed;
+        }
+        tx_ids_.set(reqs[k].id);
+    }
+
+    // Cannot happen while responses keep up with requests (the overrun
+    // check bounds a burst to one ring), but never index past the scratch.
+    if (*nsegs + nreqs > segs_.size()) {
+        for (unsigned k = 0; k < nreqs; k++) {
+            tx_ids_.reset(reqs[k].id);
+        }
+        return parse_result::incomplete;
+    }
+
+    // Accepted: every slot up to 'i' is consumed and gets a response.
+    tx_.req_cons = i;
+    p->ndata = nreqs;
+    for (unsigned k = 0; k < nreqs; k++) {
+        p->ids[k] = reqs[k].id;
+    }
+    p->len = total;
+    p->flags = 0;
+    if (reqs[0].flags & NETTXF_csum_blank) {
+        p->flags |= packet_csum_blank;
+    }
+    if (reqs[0].flags & NETTXF_data_validated) {
+        p->flags |= packet_data_validated;
+    }
+    p->first_seg = *nsegs;
+    p->nsegs = 0;
+    if (!out || out->capacity < total) {
+        p->out = nullptr;
+        p->status = NETIF_RSP_DROPPED;
+        counters_.tx_dropped_no_room++;
+        return parse_result::parsed;
+    }
+    p->out = out;
+    p->status = NETIF_RSP_OKAY;
+    uint32_t pos = 0;
+    for (unsigned k = 0; k < nreqs; k++) {
+        grant_copy_segment &s = segs_[*nsegs];
+        s.source.foreign.ref = reqs[k].gref;
+        s.source.foreign.offset = reqs[k].offset;
+        s.source.foreign.domid = config_.frontend_domid;
+        s.dest.virt = out->data + pos;
+        s.len = k == 0 ? first_len : reqs[k].size;
+        s.flags = grant_copy_segment::source_gref;
+        s.status = gntst_okay;
+        pos += s.len;
+        ++*nsegs;
+        p->nsegs++;
+    }
+    return parse_result::parsed;
+}
+
+size_t netif_backend::tx_burst(packet_buf *out, size_t max)
+{
+    if (failed()) {
+        return 0;
+    }
+    // Read the guest's producer index once, then acquire (xen_rmb): the
+    // requests it publishes are read only after it.
+    const RING_IDX prod = read_once(&tx_.sring->req_prod);
+    std::atomic_thread_fence(std::memory_order_acquire);
+
+    if (RING_REQUEST_PROD_OVERFLOW(&tx_, prod)) {
+        fail(netif_error::tx_prod_overrun, "req_prod %u is more than %u "
+             "ahead of rsp_prod %u", prod, netif_tx_ring_size,
+             tx_.rsp_prod_pvt);
+        return 0;
+    }
+
+    max = std::min(max, tx_pkts_.size());
+    size_t npkts = 0, nsegs = 0, nout = 0;
+    while (npkts < max && tx_.req_cons != prod) {
+        tx_pending *p = &tx_pkts_[npkts];
+        parse_result r = parse_tx_packet(prod, p, &out[nout], &nsegs);
+        if (r != parse_result::parsed) {
+            break;
+        }
+        if (p->out) {
+            nout++;
+        }
+        npkts++;
+    }
+    if (npkts == 0) {
+        if (failed()) {
+            tx_ids_.reset();
+        }
+        return 0;
+    }
+    spurious_run_ = 0;
+
+    if (nsegs) {
+        grant_copy(nsegs);
+    }
+
+    // Check each packet's segments; respond in ring order.
+    size_t delivered = 0;
+    for (size_t k = 0; k < npkts; k++) {
+        tx_pending *p = &tx_pkts_[k];
+        if (p->status == NETIF_RSP_OKAY) {
+            for (unsigned s = 0; s < p->nsegs; s++) {
+                const grant_copy_segment &seg = segs_[p->first_seg + s];
+                if (seg.status == gntst_okay) {
+                    continue;
+                }
+                p->status = NETIF_RSP_ERROR;
+                if (seg.status == gntst_eagain) {
+                    counters_.grant_copy_eagain++;
+                } else {
+                    fail(netif_error::tx_grant_copy, "id %u gref %u: %s",
+                         p->ids[s], seg.source.foreign.ref,
+                         gntst_name(seg.status));
+                }
+                break;
+            }
+        }
+        if (p->status == NETIF_RSP_OKAY) {
+            // Keep delivered buffers first; a failed one swaps back.
+            if (p->out != &out[delivered]) {
+                std::swap(*p->out, out[delivered]);
+            }
+            packet_buf &b = out[delivered++];
+            b.len = p->len;
+            b.flags = p->flags;
+            b.gso_type = p->gso_type;
+            b.gso_size = p->gso_size;
+            counters_.tx_packets++;
+            counters_.tx_bytes += p->len;
+        } else if (p->status == NETIF_RSP_ERROR) {
+            counters_.tx_errors++;
+        }
+
+        // Responses: first data slot, its extras (NULL), other data slots.
+        for (unsigned s = 0; s < p->ndata; s++) {
+            netif_tx_response *rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
+            rsp->id = p->ids[s];
+            rsp->status = p->status;
+            tx_.rsp_prod_pvt++;
+            for (unsigned x = 0; s == 0 && x < p->nextras; x++) {
+                rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
+                rsp->id = 0;
+                rsp->status = NETIF_RSP_NULL;
+                tx_.rsp_prod_pvt++;
+            }
+            tx_ids_.reset(p->ids[s]);
+        }
+    }
+    if (failed()) {
+        tx_ids_.reset();
+    }
+
+    // Publish all responses at once.  The macro releases (xen_wmb) the
+    // responses before rsp_prod, then orders rsp_prod before reading
+    // rsp_event (xen_mb, seq_cst) so a guest re-arming concurrently
+    // either sees our responses or is notified.
+    int notify_guest;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tx_, notify_guest);
+    if (notify_guest) {
+        notify(config_.tx_port);
+    }
+    return delivered;
+}
+
+size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
+{
+    if (failed()) {
+        counters_.rx_dropped_failed += n;
+        return 0;
+    }
+    // The guest's producer index, read once; acquire (xen_rmb) before we
+    // read the buffers it publishes.
+    const RING_IDX prod = read_once(&rx_.sring->req_prod);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    rx_prod_seen_ = prod;
+
+    if (RING_REQUEST_PROD_OVERFLOW(&rx_, prod)) {
+        fail(netif_error::rx_prod_overrun, "req_prod %u is more than %u "
+             "ahead of rsp_prod %u", prod, netif_rx_ring_size,
+             rx_.rsp_prod_pvt);
+        counters_.rx_dropped_failed += n;
+        return 0;
+    }
+
+    const netif_features &f = config_.features;
+    size_t nsegs = 0, npkts = 0;
+    for (size_t k = 0; k < n; k++) {
+        const packet_view &pkt = pkts[k];
+        if (failed()) {
+            counters_.rx_dropped_failed++;
+            continue;
+        }
+        if (pkt.len == 0) {
+            counters_.rx_dropped_invalid++;
+            continue;
+        }
+        if (pkt.len > max_rx_packet()) {
+            counters_.rx_dropped_too_big++;
+            continue;
+        }
+        bool gso = pkt.gso_type != XEN_NETIF_GSO_TYPE_NONE;
+        if (gso && !((pkt.gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && f.gso_tcpv4)
+                     || (pkt.gso_type == XEN_NETIF_GSO_TYPE_TCPV6
+                         && f.gso_tcpv6))) {
+            counters_.rx_dropped_offload++;
+            continue;
+        }
+        if ((pkt.flags & packet_csum_blank) && !f.rx_csum) {
+            counters_.rx_dropped_offload++;
+            continue;
+        }
+        const unsigned ndata = (pkt.len + page_size - 1) / page_size;
+        const unsigned nslots = ndata + (gso ? 1 : 0);
+        if (prod - rx_.req_cons < nslots) {
+            counters_.rx_dropped_no_buffers++;
+            continue;
+        }
+
+        // Take the guest's buffers, one local copy each.
+        rx_pending *p = &rx_pkts_[npkts];
+        p->first_seg = nsegs;
+        p->nsegs = 0;
+        p->nslots = 0;
+        p->gso = gso;
+        p->gso_type = pkt.gso_type;
+        p->gso_size = pkt.gso_size;
+        p->rx_flags = 0;
+        if (pkt.flags & packet_csum_blank) {
+            p->rx_flags |= NETRXF_csum_blank | NETRXF_data_validated;
+        } else if (pkt.flags & packet_data_validated) {
+            p->rx_flags |= NETRXF_data_validated;
+        }
+        if (gso) {
+            p->rx_flags |= NETRXF_extra_info;
+        }
+        uint32_t pos = 0;
+        bool dup = false;
+        for (unsigned s = 0; s < nslots; s++) {
+            netif_rx_request req =
+                copy_rx_request(RING_GET_REQUEST(&rx_, rx_.req_cons));
+            rx_.req_cons++;
+            p->ids[p->nslots++] = req.id;
+            if (rx_ids_.test(req.id)) {
+                dup = true;
+            }
+            rx_ids_.set(req.id);
+            if (gso && s == 1) {
+                continue;       // the extra-info slot carries no data
+            }
+            grant_copy_segment &seg = segs_[nsegs++];
+            seg.source.virt = const_cast<uint8_t *>(pkt.data) + pos;
+            seg.dest.foreign.ref = req.gref;
+            seg.dest.foreign.offset = 0;
+            seg.dest.foreign.domid = config_.frontend_domid;
+            seg.len = std::min<uint32_t>(pkt.len - pos, page_size);
+            seg.flags = grant_copy_segment::dest_gref;
+            seg.status = gntst_okay;
+            pos += seg.len;
+            p->nsegs++;
+        }
+        npkts++;
+        if (dup) {
+            // The consumed slots still get (error) responses below.
+            fail(netif_error::rx_duplicate_id, "rx buffer id already in "
+                 "flight");
+        }
+    }
+    if (npkts == 0) {
+        rx_ids_.reset();
+        return 0;
+    }
+    if (failed()) {
+        // Nothing of a failed burst is copied; its buffers get errors.
+        for (size_t s = 0; s < nsegs; s++) {
+            segs_[s].status = gntst_general_error;
+        }
+    } else if (nsegs) {
+        grant_copy(nsegs);
+    }
+
+    size_t delivered = 0;
+    for (size_t k = 0; k < npkts; k++) {
+        rx_pending *p = &rx_pkts_[k];
+        bool ok = true;
+        for (unsigned s = 0; s < p->nsegs; s++) {
+            const grant_copy_segment &seg = segs_[p->first_seg + s];
+            if (seg.status == gntst_okay) {
+                continue;
+            }
+            ok = false;
+            if (seg.status == gntst_eagain) {
+                counters_.grant_copy_eagain++;
+            } else if (seg.status != gntst_general_error || !failed()) {
+                fail(netif_error::rx_grant_copy, "gref %u: %s",
+                     seg.dest.foreign.ref, gntst_name(seg.status));
+            }
+            break;
+        }
+        unsigned d = 0;     // data segment index
+        for (unsigned s = 0; s < p->nslots; s++) {
+            RING_IDX idx = rx_.rsp_prod_pvt++;
+            rx_ids_.reset(p->ids[s]);
+            if (ok && p->gso && s == 1) {
+                netif_extra_info e{};
+                e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+                e.flags = 0;
+                e.u.gso.size = p->gso_size;
+                e.u.gso.type = p->gso_type;
+                e.u.gso.pad = 0;
+                e.u.gso.features = 0;
+                store_extra_info(RING_GET_RESPONSE(&rx_, idx), e);
+                continue;
+            }
+            netif_rx_response *rsp = RING_GET_RESPONSE(&rx_, idx);
+            rsp->id = p->ids[s];
+            rsp->offset = 0;
+            if (!ok) {
+                rsp->flags = 0;
+                rsp->status = NETIF_RSP_ERROR;
+                continue;
+            }
+            const grant_copy_segment &seg = segs_[p->first_seg + d];
+            uint16_t flags = d == 0 ? p->rx_flags : 0;
+            if (d + 1 < p->nsegs) {
+                flags |= NETRXF_more_data;
+            }
+            rsp->flags = flags;
+            rsp->status = int16_t(seg.len);
+            d++;
+        }
+        if (ok) {
+            delivered++;
+            counters_.rx_packets++;
+            uint32_t len = 0;
+            for (unsigned s = 0; s < p->nsegs; s++) {
+                len += segs_[p->first_seg + s].len;
+            }
+            counters_.rx_bytes += len;
+        } else {
+            counters_.rx_errors++;
+        }
+    }
+    if (failed()) {
+        rx_ids_.reset();
+    }
+
+    // Publish once: release the responses before rsp_prod (xen_wmb), then
+    // seq_cst (xen_mb) before reading the guest's rsp_event.
+    int notify_guest;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&rx_, notify_guest);
+    if (notify_guest) {
+        notify(config_.rx_port);
+    }
+    return delivered;
+}
+
+bool netif_backend::needs_work() const
+{
+    if (failed()) {
+        return false;
+    }
+    // A racy peek is fine: a stale value only delays us until the next
+    // check, and tx_burst() re-reads the index with acquire ordering.
+    return read_once(&tx_.sring->req_prod) != tx_.req_cons;
+}
+
+bool netif_backend::final_check()
+{
+    if (failed()) {
+        return false;
+    }
+    // Sets req_event = req_cons + 1, then xen_mb (seq_cst) orders that
+    // store before re-reading req_prod, so a request the guest publishes
+    // concurrently is either seen here or raises an event.
+    int work;
+    RING_FINAL_CHECK_FOR_REQUESTS(&tx_, work);
+    return work != 0;
+}
+
+bool netif_backend::rx_buffers_available(unsigned slots)
+{
+    if (failed()) {
+        return false;
+    }
+    slots = std::max(1u, std::min(slots, netif_rx_ring_size));
+    RING_IDX prod = read_once(&rx_.sring->req_prod);
+    if (prod - rx_.req_cons >= slots) {
+        return true;
+    }
+    // Ask for an event when the guest's req_prod reaches what we need,
+    // then seq_cst (xen_mb) so the store is visible before the re-read:
+    // buffers posted meanwhile are either seen or notified.
+    write_once(&rx_.sring->req_event, rx_.req_cons + slots);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    prod = read_once(&rx_.sring->req_prod);
+    return prod - rx_.req_cons >= slots;
+}
+
+bool netif_backend::check_alive()
+{
+    if (failed()) {
+        return false;
+    }
+    if (!platform_->domain_alive(config_.frontend_domid)) {
+        fail(netif_error::frontend_gone, "domain %u no longer exists",
+             config_.frontend_domid);
+        return false;
+    }
+    return true;
+}
+
+bool netif_backend::on_event(evtchn_port_t port)
+{
+    counters_.events++;
+    if (failed()) {
+        return false;
+    }
+    bool work = needs_work();
+    if (!work && port == config_.rx_port) {
+        // New RX buffers are worth an event, once.
+        RING_IDX rx_prod = read_once(&rx_.sring->req_prod);
+        if (RING_REQUEST_PROD_OVERFLOW(&rx_, rx_prod)) {
+            fail(netif_error::rx_prod_overrun, "req_prod %u is more than %u "
+                 "ahead of rsp_prod %u", rx_prod, netif_rx_ring_size,
+                 rx_.rsp_prod_pvt);
+            return false;
+        }
+        if (rx_prod != rx_prod_seen_) {
+            rx_prod_seen_ = rx_prod;
+            spurious_run_ = 0;
+            return false;
+        }
+    }
+    if (work) {
+        spurious_run_ = 0;
+        return true;
+    }
+    counters_.spurious_events++;
+    if (++spurious_run_ >= config_.spurious_event_limit) {
+        fail(netif_error::notification_storm, "%u events in a row found no "
+             "work", spurious_run_);
+    }
+    return false;
+}
+
+}  // namespace linc::xen

@@ -1,0 +1,224 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// netif_backend: one queue of a Xen vif, served in userspace.
+//
+// The guest's netfront shares a TX ring (guest -> switch) and an RX ring
+// (switch -> guest) and one or two event channels.  A forwarding thread
+// calls tx_burst() to take packets the guest sent and rx_burst() to hand
+// it packets; both move data with one batched grant copy per burst and
+// publish their responses once per burst.
+//
+// Everything in the rings is the guest's and is read once into a local
+// copy, validated, then used.  A malformed request fails only this vif:
+// state() says why, the bursts do nothing from then on, and nothing
+// outside the granted pages is touched.  The hot path neither allocates
+// nor logs.
+//
+// Not thread-safe: one thread drives an instance at a time.
+
+#ifndef LINC_NETIF_BACKEND_H
+#define LINC_NETIF_BACKEND_H 1
+
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "netdev-xen/netif-proto.h"
+#include "netdev-xen/xen-platform.h"
+
+namespace linc::xen {
+
+// What the frontend and backend negotiated in xenstore.
+struct netif_features {
+    bool sg = false;            // feature-sg: multi-slot packets
+    bool gso_tcpv4 = false;     // feature-gso-tcpv4 (the frontend's, for RX)
+    bool gso_tcpv6 = false;     // feature-gso-tcpv6 (the frontend's, for RX)
+    bool rx_csum = true;        // !feature-no-csum-offload: csum_blank to guest
+    bool rx_copy = true;        // request-rx-copy: the only mode we serve
+    // TX offloads we accept from the guest (our feature-gso-* keys).
+    bool tx_gso_tcpv4 = false;
+    bool tx_gso_tcpv6 = false;
+};
+
+// Packet metadata flags, both directions.
+enum packet_flags : uint16_t {
+    packet_csum_blank = 1 << 0,      // checksum not yet computed (partial)
+    packet_data_validated = 1 << 1,  // checksum already verified
+};
+
+// A caller-owned, fixed-capacity packet buffer (from the caller's pool).
+struct packet_buf {
+    uint8_t *data;
+    uint32_t len;           // out: bytes written
+    uint32_t capacity;      // in
+    uint16_t flags;         // out: packet_flags
+    uint8_t gso_type;       // out: XEN_NETIF_GSO_TYPE_*
+    uint16_t gso_size;      // out: MSS when gso_type != NONE
+};
+
+// A packet to deliver to the guest.
+struct packet_view {
+    const uint8_t *data;
+    uint32_t len;
+    uint16_t flags;         // packet_flags
+    uint8_t gso_type;       // XEN_NETIF_GSO_TYPE_*
+    uint16_t gso_size;
+};
+
+// Why a vif failed (or what a counted error was).
+enum class netif_error : uint8_t {
+    none,
+    tx_prod_overrun,        // TX req_prod more than a ring ahead
+    tx_zero_size,           // a data slot of size 0
+    tx_oversize,            // packet larger than this vif allows
+    tx_bad_offset,          // offset + size past the page
+    tx_too_many_slots,      // more data slots than allowed
+    tx_frag_size_mismatch,  // fragment sizes do not add up to the total
+    tx_bad_extra,           // malformed or unnegotiated extra info
+    tx_duplicate_id,        // an id already in flight
+    tx_grant_copy,          // the guest's TX grant could not be copied
+    tx_truncated,           // a packet's slots run past req_prod
+    rx_prod_overrun,        // RX req_prod more than a ring ahead
+    rx_duplicate_id,        // an RX buffer id already in flight
+    rx_grant_copy,          // the guest's RX buffer could not be written
+    grant_copy_failed,      // the grant-copy call itself failed
+    notification_storm,     // too many events that found no work
+    unsupported,            // negotiated features we cannot serve
+    frontend_gone,          // the frontend's domain no longer exists
+    count_
+};
+
+constexpr size_t netif_error_kinds = static_cast<size_t>(netif_error::count_);
+
+// A short fixed name for 'e', e.g. "tx_bad_offset".
+const char *netif_error_name(netif_error e);
+
+// Plain-data counters, updated by the driving thread.
+struct netif_counters {
+    uint64_t tx_packets;            // delivered to the switch
+    uint64_t tx_bytes;
+    uint64_t tx_dropped_no_room;    // caller's buffer too small
+    uint64_t tx_errors;             // responded NETIF_RSP_ERROR
+    uint64_t rx_packets;            // delivered to the guest
+    uint64_t rx_bytes;
+    uint64_t rx_dropped_no_buffers; // guest had not posted enough buffers
+    uint64_t rx_dropped_too_big;    // does not fit the guest's features
+    uint64_t rx_dropped_failed;     // offered while the vif was failed
+    uint64_t rx_dropped_offload;    // needs an offload the guest lacks
+    uint64_t rx_dropped_invalid;    // empty packet
+    uint64_t rx_errors;             // responded NETIF_RSP_ERROR
+    uint64_t notifications_sent;
+    uint64_t grant_copy_calls;
+    uint64_t grant_copy_segments;
+    uint64_t grant_copy_eagain;     // transient (paged-out) segments
+    uint64_t events;                // on_event() calls
+    uint64_t spurious_events;       // events that found no work
+    uint64_t errors[netif_error_kinds];
+};
+
+enum class netif_state : uint8_t { connected, failed };
+
+struct netif_status {
+    netif_state state;
+    netif_error error;          // none while connected
+    const char *reason;         // "" while connected; stays valid
+};
+
+struct netif_backend_config {
+    domid_t frontend_domid = 0;
+    netif_features features;
+    evtchn_port_t tx_port = 0;  // local ports, already bound
+    evtchn_port_t rx_port = 0;  // == tx_port with a single event channel
+    // Fail the vif after this many consecutive events with no work.
+    uint32_t spurious_event_limit = 65536;
+};
+
+class netif_backend {
+public:
+    // 'tx_page' and 'rx_page' are the frontend's ring pages, mapped
+    // writable.  The backend does not own them or the platform.
+    netif_backend(backend_platform *platform, void *tx_page, void *rx_page,
+                  const netif_backend_config &config);
+    ~netif_backend();
+    netif_backend(const netif_backend &) = delete;
+    netif_backend &operator=(const netif_backend &) = delete;
+
+    // Guest -> switch.  Fills up to 'max' of 'out' (each with its own
+    // capacity) and returns how many it filled: out[0] .. out[n-1].  A
+    // packet that does not fit its buffer is dropped (NETIF_RSP_DROPPED)
+    // and its buffer reused; entries of 'out' may be swapped with each
+    // other, never replaced.
+    size_t tx_burst(packet_buf *out, size_t max);
+
+    // Switch -> guest.  Returns how many of the 'n' packets were delivered;
+    // the others were dropped and counted (never blocks).
+    size_t rx_burst(const packet_view *pkts, size_t n);
+
+    // Whether the TX ring holds requests we have not consumed.
+    bool needs_work() const;
+
+    // Before sleeping: re-arms the TX ring's req_event so the guest
+    // notifies on its next request, and returns true if requests arrived
+    // meanwhile (then do not sleep).
+    bool final_check();
+
+    // For a caller that holds packets for the guest instead of dropping
+    // them: true if at least 'slots' RX buffers are posted; otherwise asks
+    // the guest to notify when it posts up to that many (req_event) and
+    // re-checks, like final_check().
+    bool rx_buffers_available(unsigned slots);
+
+    // An event arrived on one of our ports.  Returns needs_work().
+    // Counts events that found no work; too many in a row fail the vif.
+    bool on_event(evtchn_port_t port);
+
+    // Fails the vif if the frontend's domain has gone (call it now and
+    // then, e.g. on a timer, not per packet).  Returns !failed().
+    bool check_alive();
+
+    netif_status state() const;
+    bool failed() const { return error_ != netif_error::none; }
+    const netif_counters &counters() const { return counters_; }
+    const netif_backend_config &config() const { return config_; }
+
+    // The largest packet a TX burst can produce / the guest can receive.
+    uint32_t max_tx_packet() const;
+    uint32_t max_rx_packet() const;
+
+private:
+    struct tx_pending;          // one packet being gathered
+    struct rx_pending;          // one packet being delivered
+
+    void fail(netif_error e, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    void count_error(netif_error e);
+    void notify(evtchn_port_t port);
+    enum class parse_result { parsed, incomplete, malformed };
+    parse_result parse_tx_packet(RING_IDX prod, tx_pending *p,
+                                 packet_buf *out, size_t *nsegs);
+    bool grant_copy(size_t nsegs);
+
+    backend_platform *platform_;
+    netif_backend_config config_;
+    netif_tx_back_ring tx_;
+    netif_rx_back_ring rx_;
+
+    netif_error error_ = netif_error::none;
+    char reason_[160] = "";
+    netif_counters counters_{};
+    uint32_t spurious_run_ = 0;
+    RING_IDX rx_prod_seen_ = 0;
+
+    // Burst scratch, sized once.
+    std::vector<grant_copy_segment> segs_;
+    std::vector<tx_pending> tx_pkts_;
+    std::vector<rx_pending> rx_pkts_;
+    std::bitset<65536> tx_ids_;   // ids consumed in this burst
+    std::bitset<65536> rx_ids_;
+};
+
+}  // namespace linc::xen
+
+#endif  // netdev-xen/netif-backend.h

@@ -1,0 +1,188 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// netif_frontend: the netfront side of a vif's rings, for emulated guests
+// (the simxen guest emulator, benchmarks and tests).
+//
+// It runs on a small abstract view of a guest (frontend_platform): its own
+// pages, its grant table and its event channels.  It lays out its pages
+// as
+//     first_page + 0              TX shared ring
+//     first_page + 1              RX shared ring
+//     first_page + 2 + i          TX buffer of request id i (i < 256)
+//     first_page + 2 + 256 + i    RX buffer of request id i (i < 256)
+// and grants the rings and buffers to the backend once, at init().
+//
+// The hostile() entry points deliberately break the protocol, one way
+// each, to test the backend's defences.
+
+#ifndef LINC_NETIF_FRONTEND_H
+#define LINC_NETIF_FRONTEND_H 1
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "netdev-xen/netif-proto.h"
+#include "netdev-xen/xen-platform.h"
+
+namespace linc::xen {
+
+// A guest as the frontend sees it.
+class frontend_platform {
+public:
+    virtual ~frontend_platform() = default;
+
+    virtual domid_t self_domid() const = 0;
+
+    // The guest's own memory, one page at a time.
+    virtual size_t page_count() const = 0;
+    virtual void *page(size_t index) = 0;
+
+    // Grants 'domid' access to page 'page_index'.  0 or an errno.
+    virtual int grant_access(size_t page_index, domid_t domid, bool readonly,
+                             grant_ref_t *ref) = 0;
+    // Revokes a grant.  0 or an errno (EBUSY while the peer uses it).
+    virtual int end_access(grant_ref_t ref) = 0;
+
+    // Signals the peer of local port 'port'.
+    virtual int notify(evtchn_port_t port) = 0;
+};
+
+struct netif_frontend_config {
+    domid_t backend_domid = 0;
+    size_t first_page = 0;      // see the layout above
+    evtchn_port_t tx_port = 0;  // local ports
+    evtchn_port_t rx_port = 0;  // == tx_port with one event channel
+    bool sg = true;             // send multi-slot packets
+};
+
+// Per-packet metadata, both directions.  'flags' are packet_flags
+// (netif-backend.h): packet_csum_blank, packet_data_validated.
+struct frontend_tx_meta {
+    uint16_t flags = 0;
+    uint8_t gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    uint16_t gso_size = 0;
+    uint16_t offset = 0;        // where the first slot's data starts
+};
+
+struct frontend_rx_packet {
+    uint32_t len;
+    uint16_t flags;             // packet_flags
+    uint8_t gso_type;
+    uint16_t gso_size;
+    uint16_t slots;             // data slots it used
+};
+
+struct netif_frontend_counters {
+    uint64_t tx_queued;         // packets written to the ring
+    uint64_t tx_okay;           // responses per packet
+    uint64_t tx_error;
+    uint64_t tx_dropped;
+    uint64_t rx_packets;
+    uint64_t rx_bytes;
+    uint64_t rx_errors;         // packets answered with an error status
+    uint64_t backend_errors;    // malformed responses from the backend
+    uint64_t notifications_sent;
+};
+
+// The ways hostile() can break the protocol.
+enum class netif_hostile {
+    bad_gref,           // TX gref outside the grant table
+    ungranted_gref,     // TX gref of a grant that was revoked
+    foreign_gref,       // TX gref granted to another domain
+    readonly_rx_gref,   // RX buffer granted read-only
+    offset_past_page,   // TX offset + size > page
+    too_many_slots,     // TX packet with one data slot too many
+    prod_overrun,       // TX req_prod more than a ring ahead
+    rx_prod_overrun,    // RX req_prod more than a ring ahead
+    zero_length,        // TX size 0
+    oversize_length,    // TX single slot larger than a page
+    duplicate_ids,      // two TX requests in flight with one id
+    frag_size_mismatch, // TX fragments larger than the total
+    bad_extra,          // TX extra info of an invalid type
+    truncated_packet,   // TX packet published without its last slot
+    notification_storm, // 'count' notifications with nothing queued
+};
+
+class netif_frontend {
+public:
+    static constexpr size_t tx_ring_size = netif_tx_ring_size;
+    static constexpr size_t rx_ring_size = netif_rx_ring_size;
+    static constexpr size_t pages_needed = 2 + tx_ring_size + rx_ring_size;
+
+    netif_frontend(frontend_platform *platform,
+                   const netif_frontend_config &config);
+    ~netif_frontend();
+    netif_frontend(const netif_frontend &) = delete;
+    netif_frontend &operator=(const netif_frontend &) = delete;
+
+    // Initialises the shared rings and grants the rings (writable), the TX
+    // buffers (read-only) and the RX buffers (writable).  0 or an errno.
+    int init();
+    grant_ref_t tx_ring_ref() const { return tx_ring_ref_; }
+    grant_ref_t rx_ring_ref() const { return rx_ring_ref_; }
+    void *tx_ring_page();
+    void *rx_ring_page();
+
+    // Posts up to 'max' free RX buffers and publishes them, notifying the
+    // backend if it asked.  Returns how many were posted.
+    size_t post_rx_buffers(size_t max);
+
+    // Queues one packet (not yet visible to the backend): 0, EAGAIN when
+    // the ring or the buffers are full, EMSGSIZE when it cannot be sent.
+    int send(const uint8_t *data, size_t len, const frontend_tx_meta &meta);
+    // Publishes queued packets; notifies if the backend asked.  Returns
+    // whether it notified.
+    bool push_tx();
+    // Consumes TX responses and frees their buffers; returns how many
+    // packets completed.
+    size_t reap_tx();
+
+    // Takes one received packet into 'buf': 1 when it did, 0 when none is
+    // complete, -EMSGSIZE when it did not fit (it is consumed), -EIO when
+    // the backend answered with an error or a malformed response.
+    int receive(uint8_t *buf, size_t cap, frontend_rx_packet *info);
+
+    // Re-arm rsp_event before sleeping; true if responses arrived meanwhile.
+    bool final_check_tx();
+    bool final_check_rx();
+
+    size_t tx_free_ids() const { return tx_free_.size(); }
+    size_t rx_free_ids() const { return rx_free_.size(); }
+    size_t tx_in_flight() const;
+    const netif_frontend_counters &counters() const { return counters_; }
+
+    // Breaks the protocol in way 'h' and publishes it (notifying 'count'
+    // times for notification_storm).  0 or an errno.
+    int hostile(netif_hostile h, unsigned count = 1);
+
+private:
+    void *page(size_t index);
+    uint8_t *tx_buffer(uint16_t id);
+    uint8_t *rx_buffer(uint16_t id);
+    void notify(evtchn_port_t port);
+    void put_tx_request(const netif_tx_request &req);
+    void put_tx_extra(const netif_extra_info &e);
+    void publish_tx_raw();
+
+    frontend_platform *platform_;
+    netif_frontend_config config_;
+    netif_tx_front_ring tx_{};
+    netif_rx_front_ring rx_{};
+    grant_ref_t tx_ring_ref_ = 0;
+    grant_ref_t rx_ring_ref_ = 0;
+    std::vector<grant_ref_t> tx_grefs_;
+    std::vector<grant_ref_t> rx_grefs_;
+    std::vector<uint16_t> tx_free_;
+    std::vector<uint16_t> rx_free_;
+    std::vector<uint8_t> tx_busy_;          // per id
+    std::vector<uint16_t> rx_id_at_;        // per ring slot: posted id
+    std::vector<grant_ref_t> extra_grants_; // hostile grants to revoke
+    bool initialised_ = false;
+    netif_frontend_counters counters_{};
+};
+
+}  // namespace linc::xen
+
+#endif  // netdev-xen/netif-frontend.h

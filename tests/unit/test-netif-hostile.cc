@@ -1,0 +1,327 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// A hostile frontend against the backend: each way of breaking the
+// protocol fails the vif with its own reason, after the good packets
+// before it went through, and nothing is touched afterwards.  Run under
+// --enable-sanitizers for the out-of-bounds half of the promise.
+
+#include <cstring>
+#include <vector>
+
+#include "tests/unit/netif-harness.h"
+
+#include <CppUTest/TestHarness.h>
+
+using namespace linc::xen;
+using namespace linc::xen::test;
+
+namespace {
+
+void send_good(netif_pair &p, uint32_t seq)
+{
+    uint8_t b[128];
+    fill_packet(b, sizeof b, seq);
+    LONGS_EQUAL(0, p.fe->send(b, sizeof b, {}));
+}
+
+// Checks that 'p' failed with 'e', its reason names it, and the vif
+// is inert from then on.
+void check_failed(netif_pair &p, netif_error e, const char *detail)
+{
+    netif_status st = p.be->state();
+    CHECK(st.state == netif_state::failed);
+    STRCMP_EQUAL(netif_error_name(e), netif_error_name(st.error));
+    STRNCMP_EQUAL(netif_error_name(e), st.reason,
+                  std::strlen(netif_error_name(e)));
+    if (detail) {
+        CHECK_TEXT(std::strstr(st.reason, detail) != nullptr, st.reason);
+    }
+    CHECK(p.be->counters().errors[size_t(e)] >= 1);
+
+    // Inert: no more work, no copies, RX drops counted.
+    uint64_t copies = p.xen.grant_copy_calls();
+    CHECK_FALSE(p.be->needs_work());
+    CHECK_FALSE(p.be->final_check());
+    LONGS_EQUAL(0, p.tx());
+    uint8_t d[64] = {0};
+    packet_view v{d, 64, 0, 0, 0};
+    uint64_t dropped = p.be->counters().rx_dropped_failed;
+    LONGS_EQUAL(0, p.be->rx_burst(&v, 1));
+    LONGS_EQUAL(dropped + 1, p.be->counters().rx_dropped_failed);
+    LONGS_EQUAL(copies, p.xen.grant_copy_calls());
+}
+
+// A good packet, then the hostile case 'h', in one burst.
+void tx_case(netif_pair &p, netif_hostile h, netif_error e,
+             const char *detail)
+{
+    send_good(p, 1);
+    p.fe->push_tx();
+    LONGS_EQUAL(0, p.fe->hostile(h));
+    size_t n = p.tx();
+    LONGS_EQUAL(1, n);
+    CHECK(check_packet(p.pool[0].data, 128, 1));
+    check_failed(p, e, detail);
+    // The good packet was answered.
+    CHECK(p.fe->reap_tx() >= 1);
+    CHECK(p.fe->counters().tx_okay == 1);
+    LONGS_EQUAL(0, p.fe->counters().backend_errors);
+}
+
+}  // namespace
+
+TEST_GROUP(netif_hostile)
+{
+    netif_pair *p = nullptr;
+    void setup() override { p = new netif_pair(all_features()); }
+    void teardown() override { delete p; }
+};
+
+TEST(netif_hostile, bad_gref)
+{
+    send_good(*p, 1);
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::bad_gref));
+    // Both in one burst and one copy: the good one is delivered, the bad
+    // one answered with an error, and the vif fails.
+    LONGS_EQUAL(1, p->tx());
+    CHECK(check_packet(p->pool[0].data, 128, 1));
+    LONGS_EQUAL(1, p->xen.copy_refusals());
+    check_failed(*p, netif_error::tx_grant_copy, "bad gref");
+    LONGS_EQUAL(2, p->fe->reap_tx());
+    LONGS_EQUAL(1, p->fe->counters().tx_okay);
+    LONGS_EQUAL(1, p->fe->counters().tx_error);
+}
+
+TEST(netif_hostile, ungranted_gref)
+{
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::ungranted_gref));
+    LONGS_EQUAL(0, p->tx());
+    LONGS_EQUAL(1, p->xen.copy_refusals());
+    check_failed(*p, netif_error::tx_grant_copy, "general error");
+}
+
+TEST(netif_hostile, foreign_gref)
+{
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::foreign_gref));
+    LONGS_EQUAL(0, p->tx());
+    LONGS_EQUAL(1, p->xen.copy_refusals());
+    check_failed(*p, netif_error::tx_grant_copy, "general error");
+}
+
+TEST(netif_hostile, readonly_rx_buffer)
+{
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::readonly_rx_gref));
+    std::vector<uint8_t> d(100, 0xab);
+    packet_view v{d.data(), 100, 0, 0, 0};
+    LONGS_EQUAL(0, p->be->rx_burst(&v, 1));
+    LONGS_EQUAL(1, p->be->counters().rx_errors);
+    check_failed(*p, netif_error::rx_grant_copy, "permission denied");
+    // The buffer came back with an error status and was not written.
+    uint8_t buf[128];
+    frontend_rx_packet info;
+    LONGS_EQUAL(-EIO, p->fe->receive(buf, sizeof buf, &info));
+    const uint8_t *page = p->xen.guest_page(2 + 256 + 0);
+    for (int i = 0; i < 100; i++) {
+        LONGS_EQUAL(0, page[i]);
+    }
+}
+
+TEST(netif_hostile, offset_past_page)
+{
+    tx_case(*p, netif_hostile::offset_past_page, netif_error::tx_bad_offset,
+            "offset 4086 + size 64");
+}
+
+TEST(netif_hostile, too_many_slots)
+{
+    tx_case(*p, netif_hostile::too_many_slots,
+            netif_error::tx_too_many_slots, "more than 18 data slots");
+}
+
+TEST(netif_hostile, too_many_slots_without_sg)
+{
+    delete p;
+    netif_features f;
+    p = new netif_pair(f, false);
+    tx_case(*p, netif_hostile::too_many_slots,
+            netif_error::tx_too_many_slots, "more than 1 data slots");
+}
+
+TEST(netif_hostile, producer_index_overrun)
+{
+    send_good(*p, 1);
+    p->fe->push_tx();
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::prod_overrun));
+    LONGS_EQUAL(0, p->tx());
+    LONGS_EQUAL(0, p->xen.grant_copy_calls());
+    check_failed(*p, netif_error::tx_prod_overrun, "more than 256 ahead");
+}
+
+TEST(netif_hostile, rx_producer_index_overrun)
+{
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::rx_prod_overrun));
+    uint8_t d[64] = {0};
+    packet_view v{d, 64, 0, 0, 0};
+    LONGS_EQUAL(0, p->be->rx_burst(&v, 1));
+    check_failed(*p, netif_error::rx_prod_overrun, "more than 256 ahead");
+}
+
+TEST(netif_hostile, zero_length)
+{
+    tx_case(*p, netif_hostile::zero_length, netif_error::tx_zero_size,
+            "size 0");
+}
+
+TEST(netif_hostile, oversize_without_sg)
+{
+    delete p;
+    netif_features f;
+    p = new netif_pair(f, false);
+    tx_case(*p, netif_hostile::oversize_length, netif_error::tx_oversize,
+            "size 4097 > 4096");
+}
+
+TEST(netif_hostile, oversize_single_slot_with_sg)
+{
+    // With sg the total may be large but one slot still ends at the page.
+    tx_case(*p, netif_hostile::oversize_length, netif_error::tx_bad_offset,
+            "offset 0 + size 4097");
+}
+
+TEST(netif_hostile, duplicate_ids)
+{
+    send_good(*p, 1);
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::duplicate_ids));
+    // The good packet and the first of the pair go; the second fails it.
+    LONGS_EQUAL(2, p->tx());
+    check_failed(*p, netif_error::tx_duplicate_id, "already in flight");
+}
+
+TEST(netif_hostile, fragment_sizes_do_not_add_up)
+{
+    tx_case(*p, netif_hostile::frag_size_mismatch,
+            netif_error::tx_frag_size_mismatch, "hold 200 bytes of a 100");
+}
+
+TEST(netif_hostile, bad_extra_info)
+{
+    tx_case(*p, netif_hostile::bad_extra, netif_error::tx_bad_extra,
+            "extra info type 12");
+}
+
+TEST(netif_hostile, gso_not_negotiated)
+{
+    delete p;
+    netif_features f = all_features();
+    f.tx_gso_tcpv6 = false;
+    p = new netif_pair(f);
+    uint8_t b[3000] = {0};
+    frontend_tx_meta m;
+    m.gso_type = XEN_NETIF_GSO_TYPE_TCPV6;
+    m.gso_size = 1400;
+    LONGS_EQUAL(0, p->fe->send(b, sizeof b, m));
+    p->fe->push_tx();
+    LONGS_EQUAL(0, p->tx());
+    check_failed(*p, netif_error::tx_bad_extra, "not negotiated");
+}
+
+TEST(netif_hostile, notification_storm)
+{
+    delete p;
+    p = new netif_pair(all_features(), true, 100);
+    for (int i = 0; i < 99; i++) {
+        LONGS_EQUAL(0, p->fe->hostile(netif_hostile::notification_storm));
+        int port = p->xen.backend().pending();
+        LONGS_EQUAL(p->be_port, port);
+        CHECK_FALSE(p->be->on_event(port));
+        p->xen.backend().unmask(port);
+    }
+    CHECK(p->be->state().state == netif_state::connected);
+    LONGS_EQUAL(99, p->be->counters().spurious_events);
+    // Work in between resets the run.
+    send_good(*p, 1);
+    p->fe->push_tx();
+    CHECK(p->be->on_event(p->be_port));
+    LONGS_EQUAL(1, p->tx());
+    for (int i = 0; i < 100; i++) {
+        LONGS_EQUAL(0, p->fe->hostile(netif_hostile::notification_storm));
+        int port = p->xen.backend().pending();
+        p->be->on_event(port);
+        p->xen.backend().unmask(port);
+    }
+    check_failed(*p, netif_error::notification_storm, "100 events in a row");
+}
+
+TEST(netif_hostile, failure_is_per_vif)
+{
+    // A second vif on the same platform keeps working while the first
+    // is failed.
+    netif_pair good(all_features());
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::zero_length));
+    LONGS_EQUAL(0, p->tx());
+    CHECK(p->be->failed());
+    send_good(good, 3);
+    good.fe->push_tx();
+    LONGS_EQUAL(1, good.tx());
+    CHECK(check_packet(good.pool[0].data, 128, 3));
+    CHECK_FALSE(good.be->failed());
+}
+
+TEST(netif_hostile, rewritten_producer_index_is_read_once)
+{
+    // The guest bumps req_prod by a whole ring while the backend works;
+    // the burst goes on with the value it read.
+    send_good(*p, 1);
+    p->fe->push_tx();
+    auto *s = static_cast<netif_tx_sring *>(p->tx_map);
+    p->xen.during_copy = [s]() { s->req_prod += 1000; };
+    LONGS_EQUAL(1, p->tx());
+    p->xen.during_copy = nullptr;
+    CHECK_FALSE(p->be->failed());
+    LONGS_EQUAL(0, p->tx());    // now it sees the overrun
+    check_failed(*p, netif_error::tx_prod_overrun, nullptr);
+}
+
+TEST(netif_hostile, rx_overrun_seen_on_event)
+{
+    LONGS_EQUAL(0, p->fe->hostile(netif_hostile::rx_prod_overrun));
+    int port = p->xen.backend().pending();
+    LONGS_EQUAL(p->be_port, port);
+    CHECK_FALSE(p->be->on_event(port));
+    check_failed(*p, netif_error::rx_prod_overrun, nullptr);
+}
+
+TEST(netif_hostile, frontend_domain_death)
+{
+    CHECK(p->be->check_alive());
+    p->xen.kill_guest();
+    CHECK_FALSE(p->be->check_alive());
+    check_failed(*p, netif_error::frontend_gone, "domain 7");
+}
+
+TEST(netif_hostile, rx_copy_is_required)
+{
+    delete p;
+    netif_features f = all_features();
+    f.rx_copy = false;
+    p = new netif_pair(f);
+    check_failed(*p, netif_error::unsupported, "rx-copy");
+}
+
+TEST(netif_hostile, truncated_packet)
+{
+    tx_case(*p, netif_hostile::truncated_packet, netif_error::tx_truncated,
+            "more_data past req_prod");
+}
+
+TEST(netif_hostile, half_published_packet)
+{
+    // An honest packet whose producer index stops mid-packet.
+    std::vector<uint8_t> b(9000);
+    LONGS_EQUAL(0, p->fe->send(b.data(), b.size(), {}));
+    auto *s = static_cast<netif_tx_sring *>(p->tx_map);
+    s->req_prod = 2;
+    LONGS_EQUAL(0, p->tx());
+    check_failed(*p, netif_error::tx_truncated, nullptr);
+}
