@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "dpif-linc/dpif-linc.h"
+#include "netdev-xen/netdev-xen.h"
 #include "util.h"
 
 static void linc_register(void) __attribute__((constructor));
@@ -22,6 +23,7 @@ static void linc_register(void) __attribute__((constructor));
 static void
 linc_register(void)
 {
+    netdev_xen_register();
     dpif_linc_register();
 }
 

@@ -1,0 +1,112 @@
+/*
+ * Copyright (c) 2026 The openvswitch-linc authors.
+ * Licensed under the Apache License, Version 2.0.
+ *
+ * One Xen vif served in userspace: the C interface the netdev class
+ * (netdev-xen.c) uses.  Behind it (vif.cc, C++): the xenbus handshake, the
+ * Xen platform (real or simxen), and one netif backend per queue.
+ *
+ * Threads.  linc_vif_create/destroy/run/xs_fd/get_status are for the main
+ * thread.  The queue functions may be called from any thread; each queue
+ * serialises its callers with a mutex held for one burst, so a forwarding
+ * thread receiving from a queue and another sending to it never overlap,
+ * and the main thread can tear a queue down between bursts.
+ *
+ * Errors are positive errno values.
+ */
+
+#ifndef LINC_VIF_H
+#define LINC_VIF_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct linc_vif;
+
+struct linc_vif_options {
+    uint16_t domid;             /* Frontend domain. */
+    unsigned int devid;         /* Device number within the domain. */
+    bool sim;                   /* simxen instead of real Xen. */
+    const char *simxen_dir;     /* simxen's socket directory, if 'sim'. */
+    unsigned int max_queues;    /* multi-queue-max-queues to offer, 1..16. */
+};
+
+/* Packet flags, both directions (match netif_backend's packet_flags). */
+#define LINC_VIF_CSUM_BLANK     (1u << 0)   /* L4 checksum still partial. */
+#define LINC_VIF_DATA_VALIDATED (1u << 1)   /* Checksum already verified. */
+
+/* GSO types (XEN_NETIF_GSO_TYPE_*). */
+#define LINC_VIF_GSO_NONE  0
+#define LINC_VIF_GSO_TCPV4 1
+#define LINC_VIF_GSO_TCPV6 2
+
+/* One packet: for receive, 'data'/'capacity' are the caller's buffer and
+ * the rest is filled in; for send, everything is input. */
+struct linc_vif_pkt {
+    uint8_t *data;
+    uint32_t len;
+    uint32_t capacity;
+    uint16_t flags;
+    uint8_t gso_type;
+    uint16_t gso_size;
+};
+
+/* Creates the vif and starts the handshake (publishes features, goes
+ * InitWait).  On error '*errp' (if nonnull) gets a malloc'd message.
+ * ENOENT: no backend directory in xenstore; ENOSYS: real Xen support not
+ * built; others from the platform or xenstore. */
+int linc_vif_create(const struct linc_vif_options *, struct linc_vif **,
+                    char **errp);
+void linc_vif_destroy(struct linc_vif *);
+
+/* Main thread: follows the frontend through xenstore (connect, close,
+ * reconnect, death).  Returns true if the set of connected queues changed. */
+bool linc_vif_run(struct linc_vif *);
+/* Main thread: an fd that becomes readable when run() has work. */
+int linc_vif_xs_fd(const struct linc_vif *);
+
+/* Queues the frontend connected (0 while not connected). */
+int linc_vif_n_queues(const struct linc_vif *);
+
+/* Guest -> switch: fills up to 'max' packets of queue 'qid'.  Returns how
+ * many (0 when disconnected, failed or idle). */
+int linc_vif_recv(struct linc_vif *, int qid, struct linc_vif_pkt *, int max);
+/* Switch -> guest: delivers up to 'n' packets to queue 'qid'; the rest are
+ * dropped and counted.  Returns how many were delivered. */
+int linc_vif_send(struct linc_vif *, int qid, const struct linc_vif_pkt *,
+                  int n);
+/* Before a forwarding thread sleeps on queue 'qid': processes pending
+ * events, re-arms notification, and returns the fd to wait on, or -1 if
+ * there is work already (do not sleep) or the queue is down (then wait on
+ * nothing: the main thread will reconfigure). */
+int linc_vif_prepare_wait(struct linc_vif *, int qid, bool *work);
+/* The largest packet linc_vif_recv() can produce (to size buffers). */
+uint32_t linc_vif_max_packet(const struct linc_vif *);
+
+struct linc_vif_stats {
+    uint64_t rx_packets, rx_bytes;      /* From the guest (its TX). */
+    uint64_t tx_packets, tx_bytes;      /* To the guest (its RX). */
+    uint64_t rx_errors, tx_errors;
+    uint64_t tx_dropped;                /* No guest buffers, too big... */
+    uint64_t rx_dropped;
+};
+void linc_vif_get_stats(const struct linc_vif *, struct linc_vif_stats *);
+
+/* Status for the Interface table: calls 'add' for each key/value. */
+void linc_vif_get_status(const struct linc_vif *,
+                         void (*add)(void *aux, const char *key,
+                                     const char *value),
+                         void *aux);
+/* The MAC the toolstack gave the guest (backend's "mac" key), if any. */
+bool linc_vif_get_mac(const struct linc_vif *, uint8_t mac[6]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* linc-vif.h */

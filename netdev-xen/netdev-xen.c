@@ -1,0 +1,613 @@
+/*
+ * Copyright (c) 2026 The openvswitch-linc authors.
+ * Licensed under the Apache License, Version 2.0.
+ *
+ * The "xen" netdev class: a Xen guest's vif, served by our own userspace
+ * netif backend (linc-vif.h), so the datapath polls the guest's rings with
+ * no netback, bridge or tap in between.
+ *
+ *   ovs-vsctl add-port br0 vif5.0 -- set Interface vif5.0 type=xen
+ *
+ * The name vifD.N means domain D, device N; options:domid and options:devid
+ * override it.  options:platform=xen|sim picks real Xen or simxen (default:
+ * xen when /dev/xen/gntdev exists, else sim); options:simxen-dir names
+ * simxen's socket directory (default $OVS_RUNDIR/simxen).
+ *
+ * Threads: the xenbus handshake runs in the main thread (the class's run
+ * and wait); receive and send run in forwarding threads.  The vif object
+ * serialises them (see linc-vif.h).  A connect or disconnect changes
+ * 'connect_seq' so that a forwarding thread sleeping on a queue that had
+ * no event channel yet wakes up and waits on the new one.
+ */
+
+#include <config.h>
+
+#include "netdev-xen/netdev-xen.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coverage.h"
+#include "dirs.h"
+#include "dp-packet.h"
+#include "dpif-netdev.h"
+#include "dpif-netdev.h"
+#include "netdev-provider.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-thread.h"
+#include "packets.h"
+#include "seq.h"
+#include "smap.h"
+#include "util.h"
+
+#include "netdev-xen/linc-vif.h"
+
+COVERAGE_DEFINE(netdev_xen_rx_burst);
+COVERAGE_DEFINE(netdev_xen_tx_drop);
+COVERAGE_DEFINE(netdev_xen_csum_partial);
+
+VLOG_DEFINE_THIS_MODULE(netdev_xen);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+#define XEN_DEFAULT_MTU 1500
+
+struct netdev_xen {
+    struct netdev up;
+
+    /* Immutable after construct. */
+    struct ovs_list list_node;  /* In 'xen_netdevs'. */
+
+    struct ovs_mutex mutex;
+    uint16_t domid OVS_GUARDED;
+    unsigned int devid OVS_GUARDED;
+    bool sim OVS_GUARDED;
+    char *simxen_dir OVS_GUARDED;
+    char *config_error OVS_GUARDED;     /* Why the vif could not start. */
+    struct eth_addr mac OVS_GUARDED;
+    enum netdev_flags flags OVS_GUARDED;
+
+    /* Set once by the main thread (set_config), read by forwarding threads.
+     * Never replaced while the port exists (set_config refuses a change of
+     * guest) and destroyed only in destruct, after the datapath has stopped
+     * using the port. */
+    ATOMIC(struct linc_vif *) vif;
+    struct seq *connect_seq;
+};
+
+struct netdev_rxq_xen {
+    struct netdev_rxq up;
+    struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
+    uint8_t *staging;           /* NETDEV_MAX_BURST * 'staging_size'. */
+    uint32_t staging_size;
+    uint64_t seen_seq;
+};
+
+static struct ovs_mutex xen_list_mutex = OVS_MUTEX_INITIALIZER;
+static struct ovs_list xen_netdevs OVS_GUARDED_BY(xen_list_mutex)
+    = OVS_LIST_INITIALIZER(&xen_netdevs);
+
+static struct linc_vif *
+get_vif(const struct netdev_xen *dev)
+{
+    struct linc_vif *vif;
+
+    atomic_read_explicit(CONST_CAST(ATOMIC(struct linc_vif *) *, &dev->vif),
+                         &vif, memory_order_acquire);
+    return vif;
+}
+
+static bool
+is_xen_class(const struct netdev_class *class)
+{
+    return class->construct == netdev_xen_class.construct;
+}
+
+static struct netdev_xen *
+netdev_xen_cast(const struct netdev *netdev)
+{
+    ovs_assert(is_xen_class(netdev_get_class(netdev)));
+    return CONTAINER_OF(netdev, struct netdev_xen, up);
+}
+
+static struct netdev_rxq_xen *
+netdev_rxq_xen_cast(const struct netdev_rxq *rx)
+{
+    return CONTAINER_OF(rx, struct netdev_rxq_xen, up);
+}
+
+/* Parses "vifD.N". */
+static bool
+parse_vif_name(const char *name, uint16_t *domid, unsigned int *devid)
+{
+    unsigned int d, n;
+    char tail;
+
+    if (sscanf(name, "vif%u.%u%c", &d, &n, &tail) != 2 || d > 0x7fef
+        || n > 0xffff) {
+        return false;
+    }
+    *domid = d;
+    *devid = n;
+    return true;
+}
+
+static struct netdev *
+netdev_xen_alloc(void)
+{
+    struct netdev_xen *dev = xzalloc(sizeof *dev);
+    return &dev->up;
+}
+
+static int
+netdev_xen_construct(struct netdev *netdev)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    ovs_mutex_init(&dev->mutex);
+    dev->connect_seq = seq_create();
+    dev->mac = eth_addr_broadcast;
+    dev->mac.ea[0] = 0xfe;      /* fe:ff:ff:ff:ff:ff, as netback's vifs. */
+    dev->flags = NETDEV_UP;
+    if (!parse_vif_name(netdev_get_name(netdev), &dev->domid, &dev->devid)) {
+        /* Fine if options:domid/devid come later. */
+        dev->domid = UINT16_MAX;
+    }
+    netdev->n_rxq = 1;
+    netdev->n_txq = 1;
+
+    ovs_mutex_lock(&xen_list_mutex);
+    ovs_list_push_back(&xen_netdevs, &dev->list_node);
+    ovs_mutex_unlock(&xen_list_mutex);
+    return 0;
+}
+
+static void
+netdev_xen_destruct(struct netdev *netdev)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    ovs_mutex_lock(&xen_list_mutex);
+    ovs_list_remove(&dev->list_node);
+    ovs_mutex_unlock(&xen_list_mutex);
+
+    linc_vif_destroy(get_vif(dev));
+    seq_destroy(dev->connect_seq);
+    free(dev->simxen_dir);
+    free(dev->config_error);
+    ovs_mutex_destroy(&dev->mutex);
+}
+
+static void
+netdev_xen_dealloc(struct netdev *netdev)
+{
+    free(netdev_xen_cast(netdev));
+}
+
+static bool
+default_platform_is_sim(void)
+{
+    return access("/dev/xen/gntdev", F_OK) != 0;
+}
+
+static int
+netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
+                      char **errp)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+    const char *platform = smap_get_def(args, "platform",
+                                        default_platform_is_sim() ? "sim"
+                                                                  : "xen");
+    int domid = smap_get_int(args, "domid", dev->domid == UINT16_MAX
+                                            ? -1 : dev->domid);
+    int devid = smap_get_int(args, "devid", dev->devid);
+    char *default_dir = xasprintf("%s/simxen", ovs_rundir());
+    const char *simxen_dir = smap_get_def(args, "simxen-dir", default_dir);
+    struct linc_vif_options opts;
+    char *err = NULL;
+    int error = 0;
+
+    if (strcmp(platform, "xen") && strcmp(platform, "sim")) {
+        *errp = xasprintf("%s: platform=%s is not \"xen\" or \"sim\"",
+                          netdev_get_name(netdev), platform);
+        error = EINVAL;
+        goto out;
+    }
+    if (domid < 1 || domid > 0x7fef || devid < 0 || devid > 0xffff) {
+        *errp = xasprintf("%s: needs a guest: name it vifD.N or set "
+                          "options:domid (1..32751) and options:devid",
+                          netdev_get_name(netdev));
+        error = EINVAL;
+        goto out;
+    }
+
+    ovs_mutex_lock(&dev->mutex);
+    if (get_vif(dev)) {
+        if (dev->domid != domid || dev->devid != (unsigned) devid
+            || dev->sim != !strcmp(platform, "sim")
+            || (dev->sim && strcmp(dev->simxen_dir, simxen_dir))) {
+            *errp = xasprintf("%s: the guest or platform of an attached vif "
+                              "cannot change; delete and re-add the port",
+                              netdev_get_name(netdev));
+            error = EBUSY;
+        }
+        ovs_mutex_unlock(&dev->mutex);
+        goto out;
+    }
+    dev->domid = domid;
+    dev->devid = devid;
+    dev->sim = !strcmp(platform, "sim");
+    free(dev->simxen_dir);
+    dev->simxen_dir = xstrdup(simxen_dir);
+
+    opts = (struct linc_vif_options) {
+        .domid = domid,
+        .devid = devid,
+        .sim = dev->sim,
+        .simxen_dir = dev->simxen_dir,
+        .max_queues = 1,
+    };
+    struct linc_vif *vif = NULL;
+    error = linc_vif_create(&opts, &vif, &err);
+    free(dev->config_error);
+    dev->config_error = NULL;
+    if (error) {
+        dev->config_error = xasprintf("%s", err ? err : ovs_strerror(error));
+        *errp = xasprintf("%s: %s", netdev_get_name(netdev),
+                          dev->config_error);
+    } else {
+        uint8_t mac[6];
+
+        if (linc_vif_get_mac(vif, mac)) {
+            /* The guest's MAC; ours differs in the local bit, as netback's
+             * vif interfaces conventionally do not clash with it. */
+            memcpy(dev->mac.ea, mac, ETH_ADDR_LEN);
+        }
+        /* Release: a forwarding thread that sees the pointer sees the
+         * constructed vif. */
+        atomic_store_explicit(&dev->vif, vif, memory_order_release);
+        VLOG_INFO("%s: serving domain %d device %d on %s",
+                  netdev_get_name(netdev), domid, devid,
+                  dev->sim ? "simxen" : "Xen");
+    }
+    free(err);
+    ovs_mutex_unlock(&dev->mutex);
+
+out:
+    free(default_dir);
+    return error;
+}
+
+static int
+netdev_xen_get_config(const struct netdev *netdev, struct smap *args)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    ovs_mutex_lock(&dev->mutex);
+    if (dev->domid != UINT16_MAX) {
+        smap_add_format(args, "domid", "%u", dev->domid);
+        smap_add_format(args, "devid", "%u", dev->devid);
+    }
+    smap_add(args, "platform", dev->sim ? "sim" : "xen");
+    if (dev->sim && dev->simxen_dir) {
+        smap_add(args, "simxen-dir", dev->simxen_dir);
+    }
+    ovs_mutex_unlock(&dev->mutex);
+    return 0;
+}
+
+static void
+add_status(void *smap_, const char *key, const char *value)
+{
+    smap_add(smap_, key, value);
+}
+
+static int
+netdev_xen_get_status(const struct netdev *netdev, struct smap *smap)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    ovs_mutex_lock(&dev->mutex);
+    if (get_vif(dev)) {
+        linc_vif_get_status(get_vif(dev), add_status, smap);
+    } else if (dev->config_error) {
+        smap_add(smap, "error", dev->config_error);
+    }
+    ovs_mutex_unlock(&dev->mutex);
+    return 0;
+}
+
+/* Main thread: the xenbus handshakes of every vif. */
+static void
+netdev_xen_run(const struct netdev_class *class OVS_UNUSED)
+{
+    struct netdev_xen *dev;
+
+    ovs_mutex_lock(&xen_list_mutex);
+    LIST_FOR_EACH (dev, list_node, &xen_netdevs) {
+        struct linc_vif *vif = get_vif(dev);
+
+        if (vif && linc_vif_run(vif)) {
+            seq_change(dev->connect_seq);
+            netdev_change_seq_changed(&dev->up);
+        }
+    }
+    ovs_mutex_unlock(&xen_list_mutex);
+}
+
+static void
+netdev_xen_wait(const struct netdev_class *class OVS_UNUSED)
+{
+    struct netdev_xen *dev;
+
+    ovs_mutex_lock(&xen_list_mutex);
+    LIST_FOR_EACH (dev, list_node, &xen_netdevs) {
+        struct linc_vif *vif = get_vif(dev);
+
+        if (vif) {
+            int fd = linc_vif_xs_fd(vif);
+
+            if (fd >= 0) {
+                poll_fd_wait(fd, POLLIN);
+            }
+            /* Failures found by the forwarding threads are acted on here;
+             * look again now and then. */
+            poll_timer_wait(500);
+        }
+    }
+    ovs_mutex_unlock(&xen_list_mutex);
+}
+
+static struct netdev_rxq *
+netdev_xen_rxq_alloc(void)
+{
+    struct netdev_rxq_xen *rx = xzalloc(sizeof *rx);
+    return &rx->up;
+}
+
+static int
+netdev_xen_rxq_construct(struct netdev_rxq *rxq OVS_UNUSED)
+{
+    return 0;
+}
+
+static void
+netdev_xen_rxq_destruct(struct netdev_rxq *rxq)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+
+    free(rx->staging);
+}
+
+static void
+netdev_xen_rxq_dealloc(struct netdev_rxq *rxq)
+{
+    free(netdev_rxq_xen_cast(rxq));
+}
+
+/* Guest -> switch.  The backend gathers each packet (all its slots, one
+ * grant copy per burst) into a staging buffer; we copy it into a dp_packet
+ * of the right size. */
+static int
+netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
+                    int *qfill)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+    struct netdev_xen *dev = netdev_xen_cast(rxq->netdev);
+    struct linc_vif *vif = get_vif(dev);
+    uint32_t max;
+    int n;
+
+    if (qfill) {
+        *qfill = 0;
+    }
+    if (!vif || !linc_vif_n_queues(vif)) {
+        return EAGAIN;
+    }
+    max = linc_vif_max_packet(vif);
+    if (!rx->staging || rx->staging_size < max) {
+        free(rx->staging);
+        rx->staging_size = max;
+        rx->staging = xmalloc((size_t) NETDEV_MAX_BURST * max);
+    }
+    for (int i = 0; i < NETDEV_MAX_BURST; i++) {
+        rx->pkts[i] = (struct linc_vif_pkt) {
+            .data = rx->staging + (size_t) i * rx->staging_size,
+            .capacity = rx->staging_size,
+        };
+    }
+
+    n = linc_vif_recv(vif, rxq->queue_id, rx->pkts, NETDEV_MAX_BURST);
+    if (!n) {
+        return EAGAIN;
+    }
+    COVERAGE_INC(netdev_xen_rx_burst);
+    dp_packet_batch_init(batch);
+    for (int i = 0; i < n; i++) {
+        const struct linc_vif_pkt *p = &rx->pkts[i];
+        struct dp_packet *packet;
+
+        packet = dp_packet_new_with_headroom(p->len, DP_NETDEV_HEADROOM);
+        dp_packet_put(packet, p->data, p->len);
+        if (p->flags & LINC_VIF_CSUM_BLANK) {
+            /* Could not be completed (not TCP/UDP over IP): the guest
+             * asked for an offload we cannot do for this packet. */
+            COVERAGE_INC(netdev_xen_csum_partial);
+        }
+        dp_packet_batch_add(batch, packet);
+    }
+    return 0;
+}
+
+static void
+netdev_xen_rxq_wait(struct netdev_rxq *rxq)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+    struct netdev_xen *dev = netdev_xen_cast(rxq->netdev);
+    struct linc_vif *vif = get_vif(dev);
+    bool work;
+    int fd;
+
+    /* A connect or disconnect must wake us to wait on the new state. */
+    rx->seen_seq = seq_read(dev->connect_seq);
+    seq_wait(dev->connect_seq, rx->seen_seq);
+    if (!vif) {
+        return;
+    }
+    fd = linc_vif_prepare_wait(vif, rxq->queue_id, &work);
+    if (work) {
+        poll_immediate_wake();
+    } else if (fd >= 0) {
+        poll_fd_wait(fd, POLLIN);
+    }
+}
+
+static int
+netdev_xen_rxq_drain(struct netdev_rxq *rxq OVS_UNUSED)
+{
+    return 0;
+}
+
+/* Switch -> guest. */
+static int
+netdev_xen_send(struct netdev *netdev, int qid,
+                struct dp_packet_batch *batch, bool concurrent_txq OVS_UNUSED)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+    struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
+    struct linc_vif *vif = get_vif(dev);
+    struct dp_packet *packet;
+    int n = 0, sent = 0;
+
+    if (vif) {
+        DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+            pkts[n++] = (struct linc_vif_pkt) {
+                .data = dp_packet_data(packet),
+                .len = dp_packet_size(packet),
+            };
+        }
+        sent = linc_vif_send(vif, qid, pkts, n);
+    } else {
+        n = dp_packet_batch_size(batch);
+    }
+    if (sent < n) {
+        COVERAGE_ADD(netdev_xen_tx_drop, n - sent);
+        VLOG_DBG_RL(&rl, "%s: %d of %d packets dropped (guest not connected "
+                    "or out of receive buffers)", netdev_get_name(netdev),
+                    n - sent, n);
+    }
+    dp_packet_delete_batch(batch, true);
+    return 0;
+}
+
+static int
+netdev_xen_get_stats(const struct netdev *netdev, struct netdev_stats *stats)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+    struct linc_vif *vif = get_vif(dev);
+    struct linc_vif_stats s;
+
+    if (!vif) {
+        return 0;
+    }
+    linc_vif_get_stats(vif, &s);
+    stats->rx_packets = s.rx_packets;
+    stats->rx_bytes = s.rx_bytes;
+    stats->rx_errors = s.rx_errors;
+    stats->rx_dropped = s.rx_dropped;
+    stats->tx_packets = s.tx_packets;
+    stats->tx_bytes = s.tx_bytes;
+    stats->tx_errors = s.tx_errors;
+    stats->tx_dropped = s.tx_dropped;
+    return 0;
+}
+
+static int
+netdev_xen_get_etheraddr(const struct netdev *netdev, struct eth_addr *mac)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    ovs_mutex_lock(&dev->mutex);
+    *mac = dev->mac;
+    ovs_mutex_unlock(&dev->mutex);
+    return 0;
+}
+
+static int
+netdev_xen_set_etheraddr(struct netdev *netdev, const struct eth_addr mac)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    ovs_mutex_lock(&dev->mutex);
+    dev->mac = mac;
+    ovs_mutex_unlock(&dev->mutex);
+    return 0;
+}
+
+static int
+netdev_xen_get_mtu(const struct netdev *netdev OVS_UNUSED, int *mtup)
+{
+    *mtup = XEN_DEFAULT_MTU;
+    return 0;
+}
+
+static int
+netdev_xen_update_flags(struct netdev *netdev, enum netdev_flags off,
+                        enum netdev_flags on, enum netdev_flags *old_flagsp)
+{
+    struct netdev_xen *dev = netdev_xen_cast(netdev);
+
+    if ((off | on) & ~(NETDEV_UP | NETDEV_PROMISC)) {
+        return EINVAL;
+    }
+    ovs_mutex_lock(&dev->mutex);
+    *old_flagsp = dev->flags;
+    dev->flags |= on;
+    dev->flags &= ~off;
+    ovs_mutex_unlock(&dev->mutex);
+    return 0;
+}
+
+const struct netdev_class netdev_xen_class = {
+    .type = "xen",
+    .is_pmd = false,
+    .run = netdev_xen_run,
+    .wait = netdev_xen_wait,
+    .alloc = netdev_xen_alloc,
+    .construct = netdev_xen_construct,
+    .destruct = netdev_xen_destruct,
+    .dealloc = netdev_xen_dealloc,
+    .get_config = netdev_xen_get_config,
+    .set_config = netdev_xen_set_config,
+    .send = netdev_xen_send,
+    .get_etheraddr = netdev_xen_get_etheraddr,
+    .set_etheraddr = netdev_xen_set_etheraddr,
+    .get_mtu = netdev_xen_get_mtu,
+    .get_stats = netdev_xen_get_stats,
+    .get_status = netdev_xen_get_status,
+    .update_flags = netdev_xen_update_flags,
+    .rxq_alloc = netdev_xen_rxq_alloc,
+    .rxq_construct = netdev_xen_rxq_construct,
+    .rxq_destruct = netdev_xen_rxq_destruct,
+    .rxq_dealloc = netdev_xen_rxq_dealloc,
+    .rxq_recv = netdev_xen_rxq_recv,
+    .rxq_wait = netdev_xen_rxq_wait,
+    .rxq_drain = netdev_xen_rxq_drain,
+};
+
+void
+netdev_xen_register(void)
+{
+    int error = netdev_register_provider(&netdev_xen_class);
+
+    if (error) {
+        VLOG_ERR("cannot register the xen netdev class (%s)",
+                 ovs_strerror(error));
+    }
+}

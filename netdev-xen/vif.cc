@@ -1,0 +1,515 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// One Xen vif: xenbus handshake + platform + netif backends (linc-vif.h).
+
+#include "netdev-xen/linc-vif.h"
+
+#include <algorithm>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "netdev-xen/l4-csum.h"
+#include "netdev-xen/netif-backend.h"
+#include "netdev-xen/vif-xenbus.h"
+#include "netdev-xen/xen-platform.h"
+
+using namespace linc::xen;
+
+static_assert(LINC_VIF_CSUM_BLANK == packet_csum_blank, "flag values");
+static_assert(LINC_VIF_DATA_VALIDATED == packet_data_validated, "flag values");
+static_assert(LINC_VIF_GSO_TCPV4 == XEN_NETIF_GSO_TYPE_TCPV4, "gso values");
+static_assert(LINC_VIF_GSO_TCPV6 == XEN_NETIF_GSO_TYPE_TCPV6, "gso values");
+static_assert(sizeof(linc_vif_pkt) == sizeof(packet_buf), "same layout");
+static_assert(offsetof(linc_vif_pkt, gso_size) == offsetof(packet_buf, gso_size),
+              "same layout");
+
+namespace {
+
+constexpr unsigned max_queues_limit = 16;
+
+// One connected queue: its mapped rings, bound ports and backend.
+struct vif_queue {
+    void *tx_ring = nullptr;
+    void *rx_ring = nullptr;
+    evtchn_port_t tx_port = 0;
+    evtchn_port_t rx_port = 0;
+    bool tx_bound = false;
+    bool rx_bound = false;
+    std::unique_ptr<netif_backend> backend;
+};
+
+}  // namespace
+
+struct linc_vif {
+    linc_vif_options opts{};
+    std::string simxen_dir;
+    std::unique_ptr<backend_platform> platform;
+    std::unique_ptr<xs_store> xs;
+    std::unique_ptr<vif_xenbus> bus;
+    std::string platform_name;
+
+    // Held for one burst by forwarding threads and while the main thread
+    // connects or disconnects.  One per vif because the platform (event
+    // channel handle, grant-copy handle) is shared by the queues.
+    mutable std::mutex mu;
+    std::vector<vif_queue> queues;      // Connected queues (under 'mu').
+    netif_counters retired{};           // Counters of torn-down backends.
+    std::string failure;                // Why the last connection failed.
+
+    void disconnect_locked();
+    int connect_locked(std::string *why);
+    void drain_events_locked();
+};
+
+void linc_vif::disconnect_locked()
+{
+    for (vif_queue &q : queues) {
+        if (q.backend) {
+            const netif_counters &c = q.backend->counters();
+            retired.tx_packets += c.tx_packets;
+            retired.tx_bytes += c.tx_bytes;
+            retired.rx_packets += c.rx_packets;
+            retired.rx_bytes += c.rx_bytes;
+            retired.tx_errors += c.tx_errors;
+            retired.rx_errors += c.rx_errors;
+            retired.rx_dropped_no_buffers += c.rx_dropped_no_buffers;
+            retired.rx_dropped_too_big += c.rx_dropped_too_big;
+            retired.rx_dropped_failed += c.rx_dropped_failed;
+            retired.tx_dropped_no_room += c.tx_dropped_no_room;
+        }
+        q.backend.reset();
+        if (q.tx_bound) {
+            platform->unbind(q.tx_port);
+        }
+        if (q.rx_bound && q.rx_port != q.tx_port) {
+            platform->unbind(q.rx_port);
+        }
+        if (q.tx_ring) {
+            platform->unmap(q.tx_ring, 1);
+        }
+        if (q.rx_ring) {
+            platform->unmap(q.rx_ring, 1);
+        }
+    }
+    queues.clear();
+}
+
+int linc_vif::connect_locked(std::string *why)
+{
+    const vif_frontend_params &p = bus->params();
+    domid_t fe = opts.domid;
+
+    queues.resize(p.queues.size());
+    for (size_t i = 0; i < p.queues.size(); i++) {
+        const vif_queue_params &qp = p.queues[i];
+        vif_queue &q = queues[i];
+
+        // A bad ring reference is the frontend's fault: the platform checks
+        // it is granted to us before mapping anything.
+        q.tx_ring = platform->map_grant_refs(fe, &qp.tx_ring_ref, 1, false);
+        q.rx_ring = q.tx_ring
+                    ? platform->map_grant_refs(fe, &qp.rx_ring_ref, 1, false)
+                    : nullptr;
+        if (!q.tx_ring || !q.rx_ring) {
+            *why = "queue " + std::to_string(i)
+                   + ": cannot map the ring pages (" + std::strerror(errno)
+                   + ")";
+            return EINVAL;
+        }
+        int error = platform->bind_interdomain(fe, qp.evtchn_tx, &q.tx_port);
+        q.tx_bound = !error;
+        if (!error && qp.split) {
+            error = platform->bind_interdomain(fe, qp.evtchn_rx, &q.rx_port);
+            q.rx_bound = !error;
+        } else {
+            q.rx_port = q.tx_port;
+        }
+        if (error) {
+            *why = "queue " + std::to_string(i)
+                   + ": cannot bind the event channel ("
+                   + std::strerror(error) + ")";
+            return error;
+        }
+
+        netif_backend_config cfg;
+        cfg.frontend_domid = fe;
+        cfg.features.sg = p.sg;
+        cfg.features.gso_tcpv4 = p.gso_tcpv4;
+        cfg.features.gso_tcpv6 = p.gso_tcpv6;
+        cfg.features.rx_csum = p.csum_offload;
+        cfg.features.rx_copy = true;
+        cfg.features.tx_gso_tcpv4 = false;  // Not advertised (see create).
+        cfg.features.tx_gso_tcpv6 = false;
+        cfg.tx_port = q.tx_port;
+        cfg.rx_port = q.rx_port;
+        q.backend = std::make_unique<netif_backend>(platform.get(), q.tx_ring,
+                                                    q.rx_ring, cfg);
+    }
+    return 0;
+}
+
+void linc_vif::drain_events_locked()
+{
+    // Bounded: an event-channel storm cannot keep us here.  Each event is
+    // unmasked after its queue has seen it, as xenevtchn requires.
+    for (int i = 0; i < 64; i++) {
+        int port = platform->pending();
+        if (port < 0) {
+            break;
+        }
+        for (vif_queue &q : queues) {
+            if (q.backend && (static_cast<evtchn_port_t>(port) == q.tx_port
+                              || static_cast<evtchn_port_t>(port) == q.rx_port)) {
+                q.backend->on_event(static_cast<evtchn_port_t>(port));
+                break;
+            }
+        }
+        platform->unmask(static_cast<evtchn_port_t>(port));
+    }
+}
+
+namespace {
+
+char *xstrdup_c(const std::string &s)
+{
+    char *p = static_cast<char *>(std::malloc(s.size() + 1));
+    if (p) {
+        std::memcpy(p, s.c_str(), s.size() + 1);
+    }
+    return p;
+}
+
+int fail_create(linc_vif *v, char **errp, int error, const std::string &why)
+{
+    if (errp) {
+        *errp = xstrdup_c(why);
+    }
+    delete v;
+    return error;
+}
+
+}  // namespace
+
+extern "C" {
+
+int linc_vif_create(const struct linc_vif_options *opts, struct linc_vif **vifp,
+                    char **errp)
+{
+    auto *v = new linc_vif;
+    v->opts = *opts;
+    v->opts.max_queues = std::min(std::max(opts->max_queues, 1u),
+                                  max_queues_limit);
+    int error;
+
+    if (opts->sim) {
+        v->simxen_dir = opts->simxen_dir ? opts->simxen_dir : "";
+        if (v->simxen_dir.empty()) {
+            return fail_create(v, errp, EINVAL,
+                               "platform=sim needs the simxen socket directory");
+        }
+        // libxenstore only learns where xenstored is from the environment.
+        // Every sim vif of this process must agree on it.
+        std::string xs_path = v->simxen_dir + "/xenstored";
+        const char *cur = std::getenv("XENSTORED_PATH");
+        if (cur && xs_path != cur) {
+            return fail_create(v, errp, EINVAL,
+                               std::string("XENSTORED_PATH is already ") + cur
+                               + "; one simxen per process");
+        }
+        setenv("XENSTORED_PATH", xs_path.c_str(), 1);
+        error = open_simxen_platform(v->simxen_dir + "/control", 0,
+                                     &v->platform);
+        v->platform_name = "sim";
+    } else {
+        error = open_xen_platform(&v->platform);
+        v->platform_name = "xen";
+    }
+    if (error) {
+        return fail_create(v, errp, error,
+                           "cannot open the " + v->platform_name
+                           + " platform: " + std::strerror(error));
+    }
+
+    v->xs = open_libxenstore();
+    if (!v->xs) {
+        error = errno ? errno : EIO;
+        return fail_create(v, errp, error,
+                           std::string("cannot connect to xenstore: ")
+                           + std::strerror(error));
+    }
+
+    vif_features features;
+    features.max_queues = v->opts.max_queues;
+    // No GSO from guests yet: OVS 3.1 cannot segment in software, so a TSO
+    // frame bound for a port without TSO would be dropped.  Guests segment
+    // themselves; docs/xen-netif.md has the details.
+    features.gso_tcpv4 = false;
+    features.gso_tcpv6 = false;
+    v->bus = std::make_unique<vif_xenbus>(*v->xs, v->platform->self_domid(),
+                                          opts->domid, opts->devid, features);
+    error = v->bus->start();
+    if (error) {
+        return fail_create(v, errp, error, v->bus->last_error());
+    }
+    *vifp = v;
+    return 0;
+}
+
+void linc_vif_destroy(struct linc_vif *v)
+{
+    if (!v) {
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> g(v->mu);
+        v->disconnect_locked();
+    }
+    if (v->bus) {
+        v->bus->closed();
+    }
+    delete v;
+}
+
+bool linc_vif_run(struct linc_vif *v)
+{
+    bool changed = false;
+
+    // A backend that failed on a malformed request closes the connection;
+    // the frontend has to start over, and the other vifs never notice.
+    {
+        std::lock_guard<std::mutex> g(v->mu);
+        for (vif_queue &q : v->queues) {
+            if (q.backend && q.backend->failed()) {
+                v->failure = q.backend->state().reason;
+                v->disconnect_locked();
+                v->bus->failed(v->failure);
+                changed = true;
+                break;
+            }
+        }
+    }
+
+    switch (v->bus->run()) {
+    case vif_xenbus::action::none:
+        break;
+
+    case vif_xenbus::action::connect: {
+        std::lock_guard<std::mutex> g(v->mu);
+        std::string why;
+        if (v->connect_locked(&why)) {
+            v->disconnect_locked();
+            v->failure = why;
+            v->bus->failed(why);
+        } else {
+            v->failure.clear();
+            v->bus->connected();
+        }
+        changed = true;
+        break;
+    }
+
+    case vif_xenbus::action::disconnect: {
+        std::lock_guard<std::mutex> g(v->mu);
+        v->disconnect_locked();
+        v->bus->closed();
+        changed = true;
+        break;
+    }
+    }
+    return changed;
+}
+
+int linc_vif_xs_fd(const struct linc_vif *v)
+{
+    return v->xs->fd();
+}
+
+int linc_vif_n_queues(const struct linc_vif *v)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    return static_cast<int>(v->queues.size());
+}
+
+int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
+                  int max)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    if (qid < 0 || static_cast<size_t>(qid) >= v->queues.size() || max <= 0) {
+        return 0;
+    }
+    netif_backend *b = v->queues[qid].backend.get();
+    if (!b || b->failed()) {
+        return 0;
+    }
+    // Events are drained only before sleeping (prepare_wait): while the
+    // ring has work the guest is not notifying us anyway.
+    size_t n = b->tx_burst(reinterpret_cast<packet_buf *>(pkts),
+                           static_cast<size_t>(max));
+    for (size_t i = 0; i < n; i++) {
+        // Other ports expect complete checksums; finish what the guest
+        // left partial (its NIC offload, in effect).
+        linc_vif_pkt &p = pkts[i];
+        if ((p.flags & LINC_VIF_CSUM_BLANK)
+            && linc::complete_l4_csum(p.data, p.len)) {
+            p.flags = static_cast<uint16_t>(
+                (p.flags & ~LINC_VIF_CSUM_BLANK) | LINC_VIF_DATA_VALIDATED);
+        }
+    }
+    return static_cast<int>(n);
+}
+
+int linc_vif_send(struct linc_vif *v, int qid, const struct linc_vif_pkt *pkts,
+                  int n)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    if (v->queues.empty() || n <= 0) {
+        return 0;
+    }
+    if (qid < 0 || static_cast<size_t>(qid) >= v->queues.size()) {
+        qid = 0;
+    }
+    netif_backend *b = v->queues[qid].backend.get();
+    if (!b) {
+        return 0;
+    }
+    packet_view views[64];
+    int sent = 0;
+    while (sent < n) {
+        int chunk = std::min(n - sent, 64);
+        for (int i = 0; i < chunk; i++) {
+            const linc_vif_pkt &p = pkts[sent + i];
+            views[i] = packet_view{p.data, p.len, p.flags, p.gso_type,
+                                   p.gso_size};
+        }
+        size_t done = b->rx_burst(views, static_cast<size_t>(chunk));
+        sent += chunk;
+        if (done < static_cast<size_t>(chunk)) {
+            // The backend counted the drops; report only deliveries.
+            return sent - chunk + static_cast<int>(done);
+        }
+    }
+    return sent;
+}
+
+int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    *work = false;
+    if (qid < 0 || static_cast<size_t>(qid) >= v->queues.size()) {
+        return -1;
+    }
+    netif_backend *b = v->queues[qid].backend.get();
+    if (!b || b->failed()) {
+        return -1;
+    }
+    v->drain_events_locked();
+    if (b->final_check()) {
+        *work = true;
+        return -1;
+    }
+    return v->platform->evtchn_fd();
+}
+
+uint32_t linc_vif_max_packet(const struct linc_vif *v)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    uint32_t m = 0;
+    for (const vif_queue &q : v->queues) {
+        if (q.backend) {
+            m = std::max(m, q.backend->max_tx_packet());
+        }
+    }
+    return m ? m : 65536;
+}
+
+void linc_vif_get_stats(const struct linc_vif *v, struct linc_vif_stats *s)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    netif_counters c = v->retired;
+    for (const vif_queue &q : v->queues) {
+        if (q.backend) {
+            const netif_counters &k = q.backend->counters();
+            c.tx_packets += k.tx_packets;
+            c.tx_bytes += k.tx_bytes;
+            c.rx_packets += k.rx_packets;
+            c.rx_bytes += k.rx_bytes;
+            c.tx_errors += k.tx_errors;
+            c.rx_errors += k.rx_errors;
+            c.rx_dropped_no_buffers += k.rx_dropped_no_buffers;
+            c.rx_dropped_too_big += k.rx_dropped_too_big;
+            c.rx_dropped_failed += k.rx_dropped_failed;
+            c.tx_dropped_no_room += k.tx_dropped_no_room;
+        }
+    }
+    // The netdev's view: its rx is the guest's TX.
+    s->rx_packets = c.tx_packets;
+    s->rx_bytes = c.tx_bytes;
+    s->rx_errors = c.tx_errors;
+    s->rx_dropped = c.tx_dropped_no_room;
+    s->tx_packets = c.rx_packets;
+    s->tx_bytes = c.rx_bytes;
+    s->tx_errors = c.rx_errors;
+    s->tx_dropped = c.rx_dropped_no_buffers + c.rx_dropped_too_big
+                    + c.rx_dropped_failed;
+}
+
+void linc_vif_get_status(const struct linc_vif *v,
+                         void (*add)(void *, const char *, const char *),
+                         void *aux)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    add(aux, "platform", v->platform_name.c_str());
+    add(aux, "xenbus_state", xenbus_state_name(v->bus->state()));
+    add(aux, "backend_path", v->bus->backend_path().c_str());
+    add(aux, "queues", std::to_string(v->queues.size()).c_str());
+    bool failed = false;
+    for (const vif_queue &q : v->queues) {
+        if (q.backend && q.backend->failed()) {
+            failed = true;
+            add(aux, "error", q.backend->state().reason);
+            break;
+        }
+    }
+    if (!failed && !v->failure.empty()) {
+        add(aux, "error", v->failure.c_str());
+    } else if (!failed && !v->bus->last_error().empty()) {
+        add(aux, "error", v->bus->last_error().c_str());
+    }
+    if (!v->queues.empty()) {
+        const vif_frontend_params &p = v->bus->params();
+        std::string f;
+        f += p.sg ? "sg " : "";
+        f += p.gso_tcpv4 ? "gso-tcpv4 " : "";
+        f += p.gso_tcpv6 ? "gso-tcpv6 " : "";
+        f += p.csum_offload ? "csum " : "";
+        f += v->queues[0].tx_port != v->queues[0].rx_port ? "split-evtchn " : "";
+        if (!f.empty()) {
+            f.pop_back();
+        }
+        add(aux, "features", f.c_str());
+    }
+}
+
+bool linc_vif_get_mac(const struct linc_vif *v, uint8_t mac[6])
+{
+    auto s = v->xs->read(v->bus->backend_path() + "/mac");
+    unsigned b[6];
+    if (!s || std::sscanf(s->c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1],
+                          &b[2], &b[3], &b[4], &b[5]) != 6) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        mac[i] = static_cast<uint8_t>(b[i]);
+    }
+    return true;
+}
+
+}  // extern "C"
