@@ -67,6 +67,11 @@ void linc_vif_destroy(struct linc_vif *);
 /* Main thread: follows the frontend through xenstore (connect, close,
  * reconnect, death).  Returns true if the set of connected queues changed. */
 bool linc_vif_run(struct linc_vif *);
+/* Main thread: if the guest broke the protocol since the last call (the
+ * vif was then disconnected and waits for the frontend to start over),
+ * copies why into 'buf' and returns true. */
+bool linc_vif_take_failure(struct linc_vif *, char *buf, size_t size);
+
 /* Main thread: an fd that becomes readable when run() has work. */
 int linc_vif_xs_fd(const struct linc_vif *);
 

@@ -44,6 +44,7 @@
 #include "packets.h"
 #include "seq.h"
 #include "smap.h"
+#include "unixctl.h"
 #include "util.h"
 
 #include "netdev-xen/linc-vif.h"
@@ -51,6 +52,7 @@
 COVERAGE_DEFINE(netdev_xen_rx_burst);
 COVERAGE_DEFINE(netdev_xen_tx_drop);
 COVERAGE_DEFINE(netdev_xen_csum_partial);
+COVERAGE_DEFINE(netdev_xen_guest_fault);
 
 VLOG_DEFINE_THIS_MODULE(netdev_xen);
 
@@ -334,6 +336,13 @@ netdev_xen_run(const struct netdev_class *class OVS_UNUSED)
         struct linc_vif *vif = get_vif(dev);
 
         if (vif && linc_vif_run(vif)) {
+            char why[256];
+
+            if (linc_vif_take_failure(vif, why, sizeof why)) {
+                COVERAGE_INC(netdev_xen_guest_fault);
+                VLOG_WARN_RL(&rl, "%s: disconnected domain %u: %s",
+                             netdev_get_name(&dev->up), dev->domid, why);
+            }
             seq_change(dev->connect_seq);
             netdev_change_seq_changed(&dev->up);
         }
@@ -574,6 +583,47 @@ netdev_xen_update_flags(struct netdev *netdev, enum netdev_flags off,
     return 0;
 }
 
+/* ovs-appctl xen/show: every vif, its handshake state, counters and the
+ * last protocol failure. */
+static void
+netdev_xen_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                        const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct netdev_xen *dev;
+
+    ovs_mutex_lock(&xen_list_mutex);
+    LIST_FOR_EACH (dev, list_node, &xen_netdevs) {
+        struct linc_vif *vif = get_vif(dev);
+        struct smap status = SMAP_INITIALIZER(&status);
+        const struct smap_node **nodes;
+        struct netdev_stats stats;
+
+        ds_put_format(&s, "%s:", netdev_get_name(&dev->up));
+        netdev_xen_get_status(&dev->up, &status);
+        nodes = smap_sort(&status);
+        for (size_t i = 0; i < smap_count(&status); i++) {
+            ds_put_format(&s, " %s=\"%s\"", nodes[i]->key, nodes[i]->value);
+        }
+        free(nodes);
+        smap_destroy(&status);
+        ds_put_char(&s, '\n');
+        if (vif) {
+            memset(&stats, 0, sizeof stats);
+            netdev_xen_get_stats(&dev->up, &stats);
+            ds_put_format(&s, "  from guest: %"PRIu64" packets, %"PRIu64
+                          " bytes, %"PRIu64" errors\n"
+                          "  to guest:   %"PRIu64" packets, %"PRIu64
+                          " bytes, %"PRIu64" dropped\n",
+                          stats.rx_packets, stats.rx_bytes, stats.rx_errors,
+                          stats.tx_packets, stats.tx_bytes, stats.tx_dropped);
+        }
+    }
+    ovs_mutex_unlock(&xen_list_mutex);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
 const struct netdev_class netdev_xen_class = {
     .type = "xen",
     .is_pmd = false,
@@ -610,4 +660,6 @@ netdev_xen_register(void)
         VLOG_ERR("cannot register the xen netdev class (%s)",
                  ovs_strerror(error));
     }
+    unixctl_command_register("xen/show", "", 0, 0, netdev_xen_unixctl_show,
+                             NULL);
 }

@@ -63,6 +63,9 @@ struct linc_vif {
     std::vector<vif_queue> queues;      // Connected queues (under 'mu').
     netif_counters retired{};           // Counters of torn-down backends.
     std::string failure;                // Why the last connection failed.
+    std::string last_failure;           // Kept across reconnections.
+    uint64_t n_failures = 0;
+    bool failure_unreported = false;
 
     void disconnect_locked();
     int connect_locked(std::string *why);
@@ -288,7 +291,12 @@ bool linc_vif_run(struct linc_vif *v)
         std::lock_guard<std::mutex> g(v->mu);
         for (vif_queue &q : v->queues) {
             if (q.backend && q.backend->failed()) {
-                v->failure = q.backend->state().reason;
+                v->failure = std::string(netif_error_name(
+                                 q.backend->state().error))
+                             + ": " + q.backend->state().reason;
+                v->last_failure = v->failure;
+                v->n_failures++;
+                v->failure_unreported = true;
                 v->disconnect_locked();
                 v->bus->failed(v->failure);
                 changed = true;
@@ -307,6 +315,9 @@ bool linc_vif_run(struct linc_vif *v)
         if (v->connect_locked(&why)) {
             v->disconnect_locked();
             v->failure = why;
+            v->last_failure = why;
+            v->n_failures++;
+            v->failure_unreported = true;
             v->bus->failed(why);
         } else {
             v->failure.clear();
@@ -325,6 +336,17 @@ bool linc_vif_run(struct linc_vif *v)
     }
     }
     return changed;
+}
+
+bool linc_vif_take_failure(struct linc_vif *v, char *buf, size_t size)
+{
+    std::lock_guard<std::mutex> g(v->mu);
+    if (!v->failure_unreported || !size) {
+        return false;
+    }
+    v->failure_unreported = false;
+    std::snprintf(buf, size, "%s", v->last_failure.c_str());
+    return true;
 }
 
 int linc_vif_xs_fd(const struct linc_vif *v)
@@ -477,6 +499,10 @@ void linc_vif_get_status(const struct linc_vif *v,
             add(aux, "error", q.backend->state().reason);
             break;
         }
+    }
+    add(aux, "failures", std::to_string(v->n_failures).c_str());
+    if (!v->last_failure.empty()) {
+        add(aux, "last_failure", v->last_failure.c_str());
     }
     if (!failed && !v->failure.empty()) {
         add(aux, "error", v->failure.c_str());

@@ -15,7 +15,8 @@ endif
 TESTSUITE_AT = \
 	tests/testsuite.at \
 	tests/linc-macros.at \
-	tests/dpif-linc.at
+	tests/dpif-linc.at \
+	tests/xen.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 tests/atlocal.in
@@ -43,9 +44,9 @@ $(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac
 tests/bin/ovs-vswitchd: ovs-vswitchd-linc
 	$(AM_V_GEN)$(MKDIR_P) tests/bin && ln -sf ../../ovs-vswitchd-linc $@
 
-AUTOTEST_PATH = $(abs_top_builddir)/tests/bin:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
+AUTOTEST_PATH = $(abs_top_builddir)/tests/bin:$(abs_top_builddir)/utilities:$(abs_top_builddir)/utilities/simxen:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
 
-check-local: $(TESTSUITE) tests/atconfig tests/atlocal tests/bin/ovs-vswitchd
+check-local: $(TESTSUITE) tests/atconfig tests/atlocal tests/bin/ovs-vswitchd utilities/linc-guest utilities/simxen/simxen
 	set $(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)'; \
 	"$$@" $(TESTSUITEFLAGS) || \
 	{ test X'$(RECHECK)' = Xyes && "$$@" --recheck; }

@@ -262,7 +262,8 @@ struct connection {
 };
 
 int connect_frontend(const options &o, sim_guest &g, sim_frontend_platform &plat,
-                     vif_keys &keys, xs_store &xs, connection *c)
+                     vif_keys &keys, xs_store &xs, connection *c,
+                     size_t rx_buffers = netif_frontend::rx_ring_size)
 {
     log_msg("waiting for the backend at %s", keys.be().c_str());
     if (!keys.wait_backend(1u << 2, 30000)) {      // InitWait
@@ -313,7 +314,7 @@ int connect_frontend(const options &o, sim_guest &g, sim_frontend_platform &plat
                 why ? why->c_str() : "(no reason)");
         return ECONNREFUSED;
     }
-    c->fe->post_rx_buffers(netif_frontend::rx_ring_size);
+    c->fe->post_rx_buffers(rx_buffers);
     log_msg("connected: domain %u device %u, event channel %u", o.domid,
             o.devid, c->port);
     return 0;
@@ -538,8 +539,13 @@ int main(int argc, char **argv)
         }
     }
 
+    // An RX-side fault goes into the ring behind the buffers already
+    // posted; post few at first so the backend reaches it soon.
+    bool rx_fault = !o.hostile.empty()
+                    && (hostile_kind == netif_hostile::readonly_rx_gref);
     connection conn;
-    error = connect_frontend(o, *guest, plat, keys, *xs, &conn);
+    error = connect_frontend(o, *guest, plat, keys, *xs, &conn,
+                             rx_fault ? 2 : netif_frontend::rx_ring_size);
     if (o.detach) {
         char status = error ? 1 : 0;
         (void) !write(ready[1], &status, 1);
@@ -569,12 +575,16 @@ int main(int argc, char **argv)
         if (!hostile_done
             && std::chrono::duration<double>(std::chrono::steady_clock::now()
                                              - start).count() >= o.hostile_after) {
-            hostile_done = true;
             error = conn.fe->hostile(hostile_kind,
                                      hostile_kind == netif_hostile::notification_storm
                                      ? 200000 : 1);
-            log_msg("hostile %s sent: %s", o.hostile.c_str(),
-                    error ? std::strerror(error) : "ok");
+            // EAGAIN: no free RX slot for an RX-side fault yet; we stop
+            // reposting buffers below until one frees up.
+            if (error != EAGAIN) {
+                hostile_done = true;
+                log_msg("hostile %s sent: %s", o.hostile.c_str(),
+                        error ? std::strerror(error) : "ok");
+            }
         }
 
         bool busy = false;
@@ -632,7 +642,7 @@ int main(int argc, char **argv)
         }
         // Keep the ring full of buffers: the backend drops what it cannot
         // place rather than wait for us.
-        if (conn.fe->rx_free_ids()) {
+        if (conn.fe->rx_free_ids() && hostile_done) {
             conn.fe->post_rx_buffers(netif_frontend::rx_ring_size);
         }
 
@@ -640,16 +650,23 @@ int main(int argc, char **argv)
         // away) means starting over, as Linux's netfront would.
         int bs = keys.backend_state();
         if (bs == 5 || bs == 6) {
-            log_msg("backend went %s; reconnecting", bs == 5 ? "Closing" : "Closed");
+            auto why = xs->read(keys.be() + "/error");
+            log_msg("backend went %s (%s); reconnecting",
+                    bs == 5 ? "Closing" : "Closed", why ? why->c_str() : "");
             disconnect_frontend(*guest, keys, &conn);
-            keys.set_state(1);
-            error = connect_frontend(o, *guest, plat, keys, *xs, &conn);
-            if (error) {
-                log_msg("reconnection failed: %s", std::strerror(error));
-                if (stop_requested) {
-                    break;
+            // Start over until the backend takes us again (it may be
+            // restarting), as Linux's netfront waits for its backend.
+            do {
+                keys.set_state(1);
+                error = connect_frontend(o, *guest, plat, keys, *xs, &conn);
+                if (error) {
+                    log_msg("reconnection failed: %s; retrying",
+                            std::strerror(error));
+                    disconnect_frontend(*guest, keys, &conn);
                 }
-                continue;
+            } while (error && !stop_requested);
+            if (error) {
+                break;
             }
         }
 
@@ -672,6 +689,11 @@ int main(int argc, char **argv)
         }
     }
 
+    if (!conn.fe) {
+        guest->destroy();
+        xs->rm("/local/domain/" + std::to_string(o.domid));
+        return 0;
+    }
     log_msg("stopping: sent %llu, received %llu",
             static_cast<unsigned long long>(conn.fe ? conn.fe->counters().tx_okay : 0),
             static_cast<unsigned long long>(received));
