@@ -11,7 +11,9 @@
  * The name vifD.N means domain D, device N; options:domid and options:devid
  * override it.  options:platform=xen|sim picks real Xen or simxen (default:
  * xen when /dev/xen/gntdev exists, else sim); options:simxen-dir names
- * simxen's socket directory (default $OVS_RUNDIR/simxen).
+ * simxen's socket directory (default $OVS_RUNDIR/simxen); options:max-queues
+ * (1..16, default 1) is the multi-queue-max-queues offered, one receive
+ * queue each, which the datapath spreads over its forwarding threads.
  *
  * Threads: the xenbus handshake runs in the main thread (the class's run
  * and wait); receive and send run in forwarding threads.  The vif object
@@ -70,6 +72,7 @@ struct netdev_xen {
     uint16_t domid OVS_GUARDED;
     unsigned int devid OVS_GUARDED;
     bool sim OVS_GUARDED;
+    int max_queues OVS_GUARDED;
     char *simxen_dir OVS_GUARDED;
     char *config_error OVS_GUARDED;     /* Why the vif could not start. */
     struct eth_addr mac OVS_GUARDED;
@@ -161,6 +164,7 @@ netdev_xen_construct(struct netdev *netdev)
         /* Fine if options:domid/devid come later. */
         dev->domid = UINT16_MAX;
     }
+    dev->max_queues = 1;
     netdev->n_rxq = 1;
     netdev->n_txq = 1;
 
@@ -209,6 +213,7 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
     int domid = smap_get_int(args, "domid", dev->domid == UINT16_MAX
                                             ? -1 : dev->domid);
     int devid = smap_get_int(args, "devid", dev->devid);
+    int max_queues = smap_get_int(args, "max-queues", 1);
     char *default_dir = xasprintf("%s/simxen", ovs_rundir());
     const char *simxen_dir = smap_get_def(args, "simxen-dir", default_dir);
     struct linc_vif_options opts;
@@ -218,6 +223,12 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
     if (strcmp(platform, "xen") && strcmp(platform, "sim")) {
         *errp = xasprintf("%s: platform=%s is not \"xen\" or \"sim\"",
                           netdev_get_name(netdev), platform);
+        error = EINVAL;
+        goto out;
+    }
+    if (max_queues < 1 || max_queues > 16) {
+        *errp = xasprintf("%s: max-queues=%d is not in 1..16",
+                          netdev_get_name(netdev), max_queues);
         error = EINVAL;
         goto out;
     }
@@ -232,6 +243,7 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
     ovs_mutex_lock(&dev->mutex);
     if (get_vif(dev)) {
         if (dev->domid != domid || dev->devid != (unsigned) devid
+            || dev->max_queues != max_queues
             || dev->sim != !strcmp(platform, "sim")
             || (dev->sim && strcmp(dev->simxen_dir, simxen_dir))) {
             *errp = xasprintf("%s: the guest or platform of an attached vif "
@@ -245,6 +257,11 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
     dev->domid = domid;
     dev->devid = devid;
     dev->sim = !strcmp(platform, "sim");
+    dev->max_queues = max_queues;
+    /* One receive queue per queue pair the guest may connect; the datapath
+     * spreads them over its forwarding threads. */
+    netdev->n_rxq = max_queues;
+    netdev->n_txq = max_queues;
     free(dev->simxen_dir);
     dev->simxen_dir = xstrdup(simxen_dir);
 
@@ -253,7 +270,7 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
         .devid = devid,
         .sim = dev->sim,
         .simxen_dir = dev->simxen_dir,
-        .max_queues = 1,
+        .max_queues = max_queues,
     };
     struct linc_vif *vif = NULL;
     error = linc_vif_create(&opts, &vif, &err);
@@ -297,6 +314,9 @@ netdev_xen_get_config(const struct netdev *netdev, struct smap *args)
         smap_add_format(args, "devid", "%u", dev->devid);
     }
     smap_add(args, "platform", dev->sim ? "sim" : "xen");
+    if (dev->max_queues > 1) {
+        smap_add_format(args, "max-queues", "%d", dev->max_queues);
+    }
     if (dev->sim && dev->simxen_dir) {
         smap_add(args, "simxen-dir", dev->simxen_dir);
     }

@@ -6,6 +6,7 @@
 #include "netdev-xen/linc-vif.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <cerrno>
 #include <cstdio>
@@ -35,148 +36,184 @@ namespace {
 
 constexpr unsigned max_queues_limit = 16;
 
-// One connected queue: its mapped rings, bound ports and backend.
+// One queue pair.  Each has its own platform handles (event channels, grant
+// copy) so that forwarding threads serving different queues never share
+// one, and its own mutex, held by a forwarding thread for one burst and by
+// the main thread while it connects or disconnects the queue.
 struct vif_queue {
+    std::mutex mu;
+    std::unique_ptr<backend_platform> platform;
     void *tx_ring = nullptr;
     void *rx_ring = nullptr;
     evtchn_port_t tx_port = 0;
     evtchn_port_t rx_port = 0;
     bool tx_bound = false;
     bool rx_bound = false;
-    std::unique_ptr<netif_backend> backend;
+    std::unique_ptr<netif_backend> backend;     // Null while disconnected.
+    netif_counters retired{};                   // Of torn-down backends.
+
+    void disconnect_locked();
+    int connect_locked(domid_t fe, const vif_frontend_params &,
+                       const vif_queue_params &, std::string *why);
+    void drain_events_locked();
 };
+
+void add_counters(netif_counters *sum, const netif_counters &c)
+{
+    sum->tx_packets += c.tx_packets;
+    sum->tx_bytes += c.tx_bytes;
+    sum->rx_packets += c.rx_packets;
+    sum->rx_bytes += c.rx_bytes;
+    sum->tx_errors += c.tx_errors;
+    sum->rx_errors += c.rx_errors;
+    sum->rx_dropped_no_buffers += c.rx_dropped_no_buffers;
+    sum->rx_dropped_too_big += c.rx_dropped_too_big;
+    sum->rx_dropped_failed += c.rx_dropped_failed;
+    sum->tx_dropped_no_room += c.tx_dropped_no_room;
+}
+
+void vif_queue::disconnect_locked()
+{
+    if (backend) {
+        add_counters(&retired, backend->counters());
+    }
+    backend.reset();
+    if (tx_bound) {
+        platform->unbind(tx_port);
+    }
+    if (rx_bound) {
+        platform->unbind(rx_port);
+    }
+    if (tx_ring) {
+        platform->unmap(tx_ring, 1);
+    }
+    if (rx_ring) {
+        platform->unmap(rx_ring, 1);
+    }
+    tx_ring = rx_ring = nullptr;
+    tx_bound = rx_bound = false;
+}
+
+int vif_queue::connect_locked(domid_t fe, const vif_frontend_params &p,
+                              const vif_queue_params &qp, std::string *why)
+{
+    // A bad ring reference is the frontend's fault: the platform checks it
+    // is granted to us before mapping anything.
+    tx_ring = platform->map_grant_refs(fe, &qp.tx_ring_ref, 1, false);
+    rx_ring = tx_ring ? platform->map_grant_refs(fe, &qp.rx_ring_ref, 1, false)
+                      : nullptr;
+    if (!tx_ring || !rx_ring) {
+        *why = std::string("cannot map the ring pages (")
+               + std::strerror(errno) + ")";
+        return EINVAL;
+    }
+    int error = platform->bind_interdomain(fe, qp.evtchn_tx, &tx_port);
+    tx_bound = !error;
+    if (!error && qp.split) {
+        error = platform->bind_interdomain(fe, qp.evtchn_rx, &rx_port);
+        rx_bound = !error;
+    } else {
+        rx_port = tx_port;
+    }
+    if (error) {
+        *why = std::string("cannot bind the event channel (")
+               + std::strerror(error) + ")";
+        return error;
+    }
+
+    netif_backend_config cfg;
+    cfg.frontend_domid = fe;
+    cfg.features.sg = p.sg;
+    cfg.features.gso_tcpv4 = p.gso_tcpv4;
+    cfg.features.gso_tcpv6 = p.gso_tcpv6;
+    cfg.features.rx_csum = p.csum_offload;
+    cfg.features.rx_copy = true;
+    cfg.features.tx_gso_tcpv4 = false;  // Not advertised (see create).
+    cfg.features.tx_gso_tcpv6 = false;
+    cfg.tx_port = tx_port;
+    cfg.rx_port = rx_port;
+    backend = std::make_unique<netif_backend>(platform.get(), tx_ring, rx_ring,
+                                              cfg);
+    return 0;
+}
+
+void vif_queue::drain_events_locked()
+{
+    // Bounded: an event-channel storm cannot keep us here.  Each event is
+    // unmasked after the backend has seen it, as xenevtchn requires.
+    for (int i = 0; i < 64; i++) {
+        int port = platform->pending();
+        if (port < 0) {
+            break;
+        }
+        if (backend) {
+            backend->on_event(static_cast<evtchn_port_t>(port));
+        }
+        platform->unmask(static_cast<evtchn_port_t>(port));
+    }
+}
 
 }  // namespace
 
 struct linc_vif {
     linc_vif_options opts{};
     std::string simxen_dir;
-    std::unique_ptr<backend_platform> platform;
+    std::string platform_name;
     std::unique_ptr<xs_store> xs;
     std::unique_ptr<vif_xenbus> bus;
-    std::string platform_name;
 
-    // Held for one burst by forwarding threads and while the main thread
-    // connects or disconnects.  One per vif because the platform (event
-    // channel handle, grant-copy handle) is shared by the queues.
-    mutable std::mutex mu;
-    std::vector<vif_queue> queues;      // Connected queues (under 'mu').
-    netif_counters retired{};           // Counters of torn-down backends.
+    // 'opts.max_queues' entries, fixed after creation.  Queues below
+    // 'n_connected' have a backend (unless it is being torn down).
+    std::vector<std::unique_ptr<vif_queue>> queues;
+    std::atomic<int> n_connected{0};
+
+    // Main thread only.
     std::string failure;                // Why the last connection failed.
     std::string last_failure;           // Kept across reconnections.
     uint64_t n_failures = 0;
     bool failure_unreported = false;
 
-    void disconnect_locked();
-    int connect_locked(std::string *why);
-    void drain_events_locked();
+    int open_platform(std::unique_ptr<backend_platform> *out) const
+    {
+        return opts.sim ? open_simxen_platform(simxen_dir + "/control", 0, out)
+                        : open_xen_platform(out);
+    }
+    void disconnect_all();
+    int connect_all(std::string *why);
+    void record_failure(const std::string &why)
+    {
+        failure = why;
+        last_failure = why;
+        n_failures++;
+        failure_unreported = true;
+    }
 };
 
-void linc_vif::disconnect_locked()
+void linc_vif::disconnect_all()
 {
-    for (vif_queue &q : queues) {
-        if (q.backend) {
-            const netif_counters &c = q.backend->counters();
-            retired.tx_packets += c.tx_packets;
-            retired.tx_bytes += c.tx_bytes;
-            retired.rx_packets += c.rx_packets;
-            retired.rx_bytes += c.rx_bytes;
-            retired.tx_errors += c.tx_errors;
-            retired.rx_errors += c.rx_errors;
-            retired.rx_dropped_no_buffers += c.rx_dropped_no_buffers;
-            retired.rx_dropped_too_big += c.rx_dropped_too_big;
-            retired.rx_dropped_failed += c.rx_dropped_failed;
-            retired.tx_dropped_no_room += c.tx_dropped_no_room;
-        }
-        q.backend.reset();
-        if (q.tx_bound) {
-            platform->unbind(q.tx_port);
-        }
-        if (q.rx_bound && q.rx_port != q.tx_port) {
-            platform->unbind(q.rx_port);
-        }
-        if (q.tx_ring) {
-            platform->unmap(q.tx_ring, 1);
-        }
-        if (q.rx_ring) {
-            platform->unmap(q.rx_ring, 1);
-        }
+    n_connected.store(0, std::memory_order_release);
+    for (auto &q : queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        q->disconnect_locked();
     }
-    queues.clear();
 }
 
-int linc_vif::connect_locked(std::string *why)
+int linc_vif::connect_all(std::string *why)
 {
     const vif_frontend_params &p = bus->params();
-    domid_t fe = opts.domid;
-
-    queues.resize(p.queues.size());
     for (size_t i = 0; i < p.queues.size(); i++) {
-        const vif_queue_params &qp = p.queues[i];
-        vif_queue &q = queues[i];
-
-        // A bad ring reference is the frontend's fault: the platform checks
-        // it is granted to us before mapping anything.
-        q.tx_ring = platform->map_grant_refs(fe, &qp.tx_ring_ref, 1, false);
-        q.rx_ring = q.tx_ring
-                    ? platform->map_grant_refs(fe, &qp.rx_ring_ref, 1, false)
-                    : nullptr;
-        if (!q.tx_ring || !q.rx_ring) {
-            *why = "queue " + std::to_string(i)
-                   + ": cannot map the ring pages (" + std::strerror(errno)
-                   + ")";
-            return EINVAL;
-        }
-        int error = platform->bind_interdomain(fe, qp.evtchn_tx, &q.tx_port);
-        q.tx_bound = !error;
-        if (!error && qp.split) {
-            error = platform->bind_interdomain(fe, qp.evtchn_rx, &q.rx_port);
-            q.rx_bound = !error;
-        } else {
-            q.rx_port = q.tx_port;
-        }
+        vif_queue &q = *queues[i];
+        std::lock_guard<std::mutex> g(q.mu);
+        int error = q.connect_locked(opts.domid, p, p.queues[i], why);
         if (error) {
-            *why = "queue " + std::to_string(i)
-                   + ": cannot bind the event channel ("
-                   + std::strerror(error) + ")";
+            *why = "queue " + std::to_string(i) + ": " + *why;
             return error;
         }
-
-        netif_backend_config cfg;
-        cfg.frontend_domid = fe;
-        cfg.features.sg = p.sg;
-        cfg.features.gso_tcpv4 = p.gso_tcpv4;
-        cfg.features.gso_tcpv6 = p.gso_tcpv6;
-        cfg.features.rx_csum = p.csum_offload;
-        cfg.features.rx_copy = true;
-        cfg.features.tx_gso_tcpv4 = false;  // Not advertised (see create).
-        cfg.features.tx_gso_tcpv6 = false;
-        cfg.tx_port = q.tx_port;
-        cfg.rx_port = q.rx_port;
-        q.backend = std::make_unique<netif_backend>(platform.get(), q.tx_ring,
-                                                    q.rx_ring, cfg);
     }
+    // Release: a thread that sees the count sees the connected queues.
+    n_connected.store(static_cast<int>(p.queues.size()),
+                      std::memory_order_release);
     return 0;
-}
-
-void linc_vif::drain_events_locked()
-{
-    // Bounded: an event-channel storm cannot keep us here.  Each event is
-    // unmasked after its queue has seen it, as xenevtchn requires.
-    for (int i = 0; i < 64; i++) {
-        int port = platform->pending();
-        if (port < 0) {
-            break;
-        }
-        for (vif_queue &q : queues) {
-            if (q.backend && (static_cast<evtchn_port_t>(port) == q.tx_port
-                              || static_cast<evtchn_port_t>(port) == q.rx_port)) {
-                q.backend->on_event(static_cast<evtchn_port_t>(port));
-                break;
-            }
-        }
-        platform->unmask(static_cast<evtchn_port_t>(port));
-    }
 }
 
 namespace {
@@ -228,17 +265,19 @@ int linc_vif_create(const struct linc_vif_options *opts, struct linc_vif **vifp,
                                + "; one simxen per process");
         }
         setenv("XENSTORED_PATH", xs_path.c_str(), 1);
-        error = open_simxen_platform(v->simxen_dir + "/control", 0,
-                                     &v->platform);
         v->platform_name = "sim";
     } else {
-        error = open_xen_platform(&v->platform);
         v->platform_name = "xen";
     }
-    if (error) {
-        return fail_create(v, errp, error,
-                           "cannot open the " + v->platform_name
-                           + " platform: " + std::strerror(error));
+    for (unsigned i = 0; i < v->opts.max_queues; i++) {
+        auto q = std::make_unique<vif_queue>();
+        error = v->open_platform(&q->platform);
+        if (error) {
+            return fail_create(v, errp, error,
+                               "cannot open the " + v->platform_name
+                               + " platform: " + std::strerror(error));
+        }
+        v->queues.push_back(std::move(q));
     }
 
     v->xs = open_libxenstore();
@@ -256,7 +295,8 @@ int linc_vif_create(const struct linc_vif_options *opts, struct linc_vif **vifp,
     // themselves; docs/xen-netif.md has the details.
     features.gso_tcpv4 = false;
     features.gso_tcpv6 = false;
-    v->bus = std::make_unique<vif_xenbus>(*v->xs, v->platform->self_domid(),
+    v->bus = std::make_unique<vif_xenbus>(*v->xs,
+                                          v->queues[0]->platform->self_domid(),
                                           opts->domid, opts->devid, features);
     error = v->bus->start();
     if (error) {
@@ -271,10 +311,7 @@ void linc_vif_destroy(struct linc_vif *v)
     if (!v) {
         return;
     }
-    {
-        std::lock_guard<std::mutex> g(v->mu);
-        v->disconnect_locked();
-    }
+    v->disconnect_all();
     if (v->bus) {
         v->bus->closed();
     }
@@ -287,21 +324,21 @@ bool linc_vif_run(struct linc_vif *v)
 
     // A backend that failed on a malformed request closes the connection;
     // the frontend has to start over, and the other vifs never notice.
-    {
-        std::lock_guard<std::mutex> g(v->mu);
-        for (vif_queue &q : v->queues) {
-            if (q.backend && q.backend->failed()) {
-                v->failure = std::string(netif_error_name(
-                                 q.backend->state().error))
-                             + ": " + q.backend->state().reason;
-                v->last_failure = v->failure;
-                v->n_failures++;
-                v->failure_unreported = true;
-                v->disconnect_locked();
-                v->bus->failed(v->failure);
-                changed = true;
-                break;
+    for (auto &q : v->queues) {
+        std::string why;
+        {
+            std::lock_guard<std::mutex> g(q->mu);
+            if (q->backend && q->backend->failed()) {
+                why = std::string(netif_error_name(q->backend->state().error))
+                      + ": " + q->backend->state().reason;
             }
+        }
+        if (!why.empty()) {
+            v->record_failure(why);
+            v->disconnect_all();
+            v->bus->failed(why);
+            changed = true;
+            break;
         }
     }
 
@@ -310,14 +347,10 @@ bool linc_vif_run(struct linc_vif *v)
         break;
 
     case vif_xenbus::action::connect: {
-        std::lock_guard<std::mutex> g(v->mu);
         std::string why;
-        if (v->connect_locked(&why)) {
-            v->disconnect_locked();
-            v->failure = why;
-            v->last_failure = why;
-            v->n_failures++;
-            v->failure_unreported = true;
+        if (v->connect_all(&why)) {
+            v->disconnect_all();
+            v->record_failure(why);
             v->bus->failed(why);
         } else {
             v->failure.clear();
@@ -327,20 +360,17 @@ bool linc_vif_run(struct linc_vif *v)
         break;
     }
 
-    case vif_xenbus::action::disconnect: {
-        std::lock_guard<std::mutex> g(v->mu);
-        v->disconnect_locked();
+    case vif_xenbus::action::disconnect:
+        v->disconnect_all();
         v->bus->closed();
         changed = true;
         break;
-    }
     }
     return changed;
 }
 
 bool linc_vif_take_failure(struct linc_vif *v, char *buf, size_t size)
 {
-    std::lock_guard<std::mutex> g(v->mu);
     if (!v->failure_unreported || !size) {
         return false;
     }
@@ -356,18 +386,18 @@ int linc_vif_xs_fd(const struct linc_vif *v)
 
 int linc_vif_n_queues(const struct linc_vif *v)
 {
-    std::lock_guard<std::mutex> g(v->mu);
-    return static_cast<int>(v->queues.size());
+    return v->n_connected.load(std::memory_order_acquire);
 }
 
 int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
                   int max)
 {
-    std::lock_guard<std::mutex> g(v->mu);
-    if (qid < 0 || static_cast<size_t>(qid) >= v->queues.size() || max <= 0) {
+    if (qid < 0 || qid >= linc_vif_n_queues(v) || max <= 0) {
         return 0;
     }
-    netif_backend *b = v->queues[qid].backend.get();
+    vif_queue &q = *v->queues[qid];
+    std::lock_guard<std::mutex> g(q.mu);
+    netif_backend *b = q.backend.get();
     if (!b || b->failed()) {
         return 0;
     }
@@ -391,14 +421,13 @@ int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
 int linc_vif_send(struct linc_vif *v, int qid, const struct linc_vif_pkt *pkts,
                   int n)
 {
-    std::lock_guard<std::mutex> g(v->mu);
-    if (v->queues.empty() || n <= 0) {
+    int nq = linc_vif_n_queues(v);
+    if (!nq || n <= 0) {
         return 0;
     }
-    if (qid < 0 || static_cast<size_t>(qid) >= v->queues.size()) {
-        qid = 0;
-    }
-    netif_backend *b = v->queues[qid].backend.get();
+    vif_queue &q = *v->queues[static_cast<unsigned>(qid < 0 ? 0 : qid) % nq];
+    std::lock_guard<std::mutex> g(q.mu);
+    netif_backend *b = q.backend.get();
     if (!b) {
         return 0;
     }
@@ -423,30 +452,31 @@ int linc_vif_send(struct linc_vif *v, int qid, const struct linc_vif_pkt *pkts,
 
 int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work)
 {
-    std::lock_guard<std::mutex> g(v->mu);
     *work = false;
-    if (qid < 0 || static_cast<size_t>(qid) >= v->queues.size()) {
+    if (qid < 0 || qid >= linc_vif_n_queues(v)) {
         return -1;
     }
-    netif_backend *b = v->queues[qid].backend.get();
+    vif_queue &q = *v->queues[qid];
+    std::lock_guard<std::mutex> g(q.mu);
+    netif_backend *b = q.backend.get();
     if (!b || b->failed()) {
         return -1;
     }
-    v->drain_events_locked();
+    q.drain_events_locked();
     if (b->final_check()) {
         *work = true;
         return -1;
     }
-    return v->platform->evtchn_fd();
+    return q.platform->evtchn_fd();
 }
 
 uint32_t linc_vif_max_packet(const struct linc_vif *v)
 {
-    std::lock_guard<std::mutex> g(v->mu);
     uint32_t m = 0;
-    for (const vif_queue &q : v->queues) {
-        if (q.backend) {
-            m = std::max(m, q.backend->max_tx_packet());
+    for (auto &q : v->queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        if (q->backend) {
+            m = std::max(m, q->backend->max_tx_packet());
         }
     }
     return m ? m : 65536;
@@ -454,21 +484,12 @@ uint32_t linc_vif_max_packet(const struct linc_vif *v)
 
 void linc_vif_get_stats(const struct linc_vif *v, struct linc_vif_stats *s)
 {
-    std::lock_guard<std::mutex> g(v->mu);
-    netif_counters c = v->retired;
-    for (const vif_queue &q : v->queues) {
-        if (q.backend) {
-            const netif_counters &k = q.backend->counters();
-            c.tx_packets += k.tx_packets;
-            c.tx_bytes += k.tx_bytes;
-            c.rx_packets += k.rx_packets;
-            c.rx_bytes += k.rx_bytes;
-            c.tx_errors += k.tx_errors;
-            c.rx_errors += k.rx_errors;
-            c.rx_dropped_no_buffers += k.rx_dropped_no_buffers;
-            c.rx_dropped_too_big += k.rx_dropped_too_big;
-            c.rx_dropped_failed += k.rx_dropped_failed;
-            c.tx_dropped_no_room += k.tx_dropped_no_room;
+    netif_counters c{};
+    for (auto &q : v->queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        add_counters(&c, q->retired);
+        if (q->backend) {
+            add_counters(&c, q->backend->counters());
         }
     }
     // The netdev's view: its rx is the guest's TX.
@@ -487,36 +508,29 @@ void linc_vif_get_status(const struct linc_vif *v,
                          void (*add)(void *, const char *, const char *),
                          void *aux)
 {
-    std::lock_guard<std::mutex> g(v->mu);
+    int nq = linc_vif_n_queues(v);
     add(aux, "platform", v->platform_name.c_str());
     add(aux, "xenbus_state", xenbus_state_name(v->bus->state()));
     add(aux, "backend_path", v->bus->backend_path().c_str());
-    add(aux, "queues", std::to_string(v->queues.size()).c_str());
-    bool failed = false;
-    for (const vif_queue &q : v->queues) {
-        if (q.backend && q.backend->failed()) {
-            failed = true;
-            add(aux, "error", q.backend->state().reason);
-            break;
-        }
-    }
+    add(aux, "queues", std::to_string(nq).c_str());
+    add(aux, "max_queues", std::to_string(v->queues.size()).c_str());
     add(aux, "failures", std::to_string(v->n_failures).c_str());
     if (!v->last_failure.empty()) {
         add(aux, "last_failure", v->last_failure.c_str());
     }
-    if (!failed && !v->failure.empty()) {
+    if (!v->failure.empty()) {
         add(aux, "error", v->failure.c_str());
-    } else if (!failed && !v->bus->last_error().empty()) {
+    } else if (!v->bus->last_error().empty()) {
         add(aux, "error", v->bus->last_error().c_str());
     }
-    if (!v->queues.empty()) {
+    if (nq) {
         const vif_frontend_params &p = v->bus->params();
         std::string f;
         f += p.sg ? "sg " : "";
         f += p.gso_tcpv4 ? "gso-tcpv4 " : "";
         f += p.gso_tcpv6 ? "gso-tcpv6 " : "";
         f += p.csum_offload ? "csum " : "";
-        f += v->queues[0].tx_port != v->queues[0].rx_port ? "split-evtchn " : "";
+        f += p.queues[0].split ? "split-evtchn " : "";
         if (!f.empty()) {
             f.pop_back();
         }

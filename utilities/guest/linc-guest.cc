@@ -109,6 +109,7 @@ struct options {
     bool detach = false;
     std::string hostile;
     double hostile_after = 0.5;
+    unsigned queues = 1;
     unsigned gen_size = 64;
     unsigned gen_count = 0;         // 0: until stopped
 };
@@ -255,10 +256,17 @@ private:
     std::string fe_;
 };
 
-// One connection of the netfront: rings granted, keys written.
-struct connection {
+// One queue pair of the netfront.
+struct fe_queue {
     std::unique_ptr<netif_frontend> fe;
     evtchn_port_t port = 0;
+};
+
+// One connection of the netfront: rings granted, keys written.
+struct connection {
+    std::vector<fe_queue> queues;
+    bool up() const { return !queues.empty(); }
+    netif_frontend *fe0() { return queues[0].fe.get(); }
 };
 
 int connect_frontend(const options &o, sim_guest &g, sim_frontend_platform &plat,
@@ -276,32 +284,44 @@ int connect_frontend(const options &o, sim_guest &g, sim_frontend_platform &plat
         return EPROTO;
     }
 
-    int error = g.alloc_unbound(o.backend, &c->port);
-    if (error) {
-        return error;
-    }
-    netif_frontend_config cfg;
-    cfg.backend_domid = o.backend;
-    cfg.first_page = 0;
-    cfg.tx_port = cfg.rx_port = c->port;
-    cfg.sg = sg && *sg;
-    c->fe = std::make_unique<netif_frontend>(&plat, cfg);
-    error = c->fe->init();
-    if (error) {
-        return error;
-    }
-
+    auto max_q = parse_xs_uint(xs.read(keys.be() + "/multi-queue-max-queues"),
+                               16);
+    unsigned nq = std::min<unsigned>(o.queues, max_q && *max_q ? *max_q : 1);
     const std::string &fe = keys.fe();
-    bool ok = xs.write(fe + "/tx-ring-ref", std::to_string(c->fe->tx_ring_ref()))
-              && xs.write(fe + "/rx-ring-ref",
-                          std::to_string(c->fe->rx_ring_ref()))
-              && xs.write(fe + "/event-channel", std::to_string(c->port))
-              && xs.write(fe + "/request-rx-copy", "1")
-              && xs.write(fe + "/feature-rx-notify", "1")
-              && xs.write(fe + "/feature-sg", cfg.sg ? "1" : "0")
-              && xs.write(fe + "/feature-gso-tcpv4", "0")
-              && xs.write(fe + "/feature-gso-tcpv6", "0")
-              && keys.set_state(4);
+    bool ok = true;
+    c->queues.resize(nq);
+    for (unsigned i = 0; i < nq; i++) {
+        fe_queue &q = c->queues[i];
+        int error = g.alloc_unbound(o.backend, &q.port);
+        if (error) {
+            return error;
+        }
+        netif_frontend_config cfg;
+        cfg.backend_domid = o.backend;
+        cfg.first_page = i * netif_frontend::pages_needed;
+        cfg.tx_port = cfg.rx_port = q.port;
+        cfg.sg = sg && *sg;
+        q.fe = std::make_unique<netif_frontend>(&plat, cfg);
+        error = q.fe->init();
+        if (error) {
+            return error;
+        }
+        // One queue: keys at the top, as before multi-queue; several: one
+        // directory per queue, as Linux's netfront writes them.
+        std::string dir = nq == 1 ? fe : fe + "/queue-" + std::to_string(i);
+        ok = ok && xs.write(dir + "/tx-ring-ref", std::to_string(q.fe->tx_ring_ref()))
+             && xs.write(dir + "/rx-ring-ref", std::to_string(q.fe->rx_ring_ref()))
+             && xs.write(dir + "/event-channel", std::to_string(q.port));
+    }
+    if (nq > 1) {
+        ok = ok && xs.write(fe + "/multi-queue-num-queues", std::to_string(nq));
+    }
+    ok = ok && xs.write(fe + "/request-rx-copy", "1")
+         && xs.write(fe + "/feature-rx-notify", "1")
+         && xs.write(fe + "/feature-sg", sg && *sg ? "1" : "0")
+         && xs.write(fe + "/feature-gso-tcpv4", "0")
+         && xs.write(fe + "/feature-gso-tcpv6", "0")
+         && keys.set_state(4);
     if (!ok) {
         return EIO;
     }
@@ -314,9 +334,11 @@ int connect_frontend(const options &o, sim_guest &g, sim_frontend_platform &plat
                 why ? why->c_str() : "(no reason)");
         return ECONNREFUSED;
     }
-    c->fe->post_rx_buffers(rx_buffers);
-    log_msg("connected: domain %u device %u, event channel %u", o.domid,
-            o.devid, c->port);
+    for (fe_queue &q : c->queues) {
+        q.fe->post_rx_buffers(rx_buffers);
+    }
+    log_msg("connected: domain %u device %u, %zu queue(s), event channel %u",
+            o.domid, o.devid, c->queues.size(), c->queues[0].port);
     return 0;
 }
 
@@ -325,11 +347,30 @@ void disconnect_frontend(sim_guest &g, vif_keys &keys, connection *c)
     keys.set_state(5);                              // Closing
     keys.wait_backend(1u << 6 | 1u << 5, 5000);     // Closed
     keys.set_state(6);
-    if (c->port) {
-        g.unbind(c->port);
+    for (fe_queue &q : c->queues) {
+        if (q.port) {
+            g.unbind(q.port);
+        }
     }
-    c->fe.reset();
-    c->port = 0;
+    c->queues.clear();
+}
+
+// The TX queue for a frame: a hash of its IPv4 addresses and ports (the
+// 4 bytes after the IP header's addresses), so a TCP flow keeps its order.
+size_t flow_queue(const uint8_t *f, size_t len, size_t n)
+{
+    if (n <= 1 || len < 14 + 20 + 4 || f[12] != 0x08 || f[13] != 0x00) {
+        return 0;
+    }
+    uint32_t h = 2166136261u;
+    size_t l4 = 14 + (f[14] & 0xfu) * 4u;
+    for (size_t i = 14 + 12; i < 14 + 20; i++) {
+        h = (h ^ f[i]) * 16777619u;
+    }
+    for (size_t i = l4; i < l4 + 4 && i < len; i++) {
+        h = (h ^ f[i]) * 16777619u;
+    }
+    return h % n;
 }
 
 void write_pidfile(const std::string &path)
@@ -357,6 +398,7 @@ void usage()
         "  --ifname=NAME        tap mode: its name (default eth0)\n"
         "  --mac=MAC            the guest's MAC (default 00:16:3e:00:D:N)\n"
         "  --mtu=N              tap mode MTU (default 1500)\n"
+        "  --queues=N           queue pairs to ask for (default 1)\n"
         "  --gen-size=N         gen mode frame size (default 64)\n"
         "  --gen-count=N        gen mode frames to send (default: until stopped)\n"
         "  --hostile=KIND       break the protocol once after connecting:\n"
@@ -375,7 +417,7 @@ options parse_args(int argc, char **argv)
     enum {
         o_simxen = 256, o_domid, o_devid, o_backend, o_mode, o_netns,
         o_ifname, o_mac, o_mtu, o_pidfile, o_log, o_detach, o_hostile,
-        o_hostile_after, o_gen_size, o_gen_count, o_help,
+        o_hostile_after, o_gen_size, o_gen_count, o_queues, o_help,
     };
     static const struct option longopts[] = {
         {"simxen-dir", required_argument, nullptr, o_simxen},
@@ -394,6 +436,7 @@ options parse_args(int argc, char **argv)
         {"hostile-after", required_argument, nullptr, o_hostile_after},
         {"gen-size", required_argument, nullptr, o_gen_size},
         {"gen-count", required_argument, nullptr, o_gen_count},
+        {"queues", required_argument, nullptr, o_queues},
         {"help", no_argument, nullptr, o_help},
         {nullptr, 0, nullptr, 0},
     };
@@ -433,6 +476,12 @@ options parse_args(int argc, char **argv)
         case o_hostile_after: o.hostile_after = std::atof(optarg); break;
         case o_gen_size: o.gen_size = static_cast<unsigned>(number(optarg, 65535, "--gen-size")); break;
         case o_gen_count: o.gen_count = static_cast<unsigned>(number(optarg, 4000000000ul, "--gen-count")); break;
+        case o_queues:
+            o.queues = static_cast<unsigned>(number(optarg, 16, "--queues"));
+            if (!o.queues) {
+                fatal("--queues: 1..16");
+            }
+            break;
         case o_help: usage(); std::exit(0);
         default: usage(); std::exit(2);
         }
@@ -516,8 +565,8 @@ int main(int argc, char **argv)
 
     std::unique_ptr<sim_guest> guest;
     int error = sim_guest::create(o.simxen_dir + "/control", o.domid,
-                                  netif_frontend::pages_needed + 8,
-                                  2 * netif_frontend::pages_needed + 64,
+                                  o.queues * netif_frontend::pages_needed + 8,
+                                  2 * o.queues * netif_frontend::pages_needed + 64,
                                   &guest);
     if (error) {
         fatal("cannot create domain %u: %s", o.domid, std::strerror(error));
@@ -575,7 +624,7 @@ int main(int argc, char **argv)
         if (!hostile_done
             && std::chrono::duration<double>(std::chrono::steady_clock::now()
                                              - start).count() >= o.hostile_after) {
-            error = conn.fe->hostile(hostile_kind,
+            error = conn.fe0()->hostile(hostile_kind,
                                      hostile_kind == netif_hostile::notification_storm
                                      ? 200000 : 1);
             // EAGAIN: no free RX slot for an RX-side fault yet; we stop
@@ -596,12 +645,14 @@ int main(int argc, char **argv)
                 if (n <= 0) {
                     break;
                 }
-                if (conn.fe->send(buf.data(), static_cast<size_t>(n),
-                                  frontend_tx_meta{}) == EAGAIN) {
-                    conn.fe->push_tx();
-                    conn.fe->reap_tx();
-                    conn.fe->send(buf.data(), static_cast<size_t>(n),
-                                  frontend_tx_meta{});
+                netif_frontend *fe = conn.queues[flow_queue(
+                    buf.data(), static_cast<size_t>(n), conn.queues.size())].fe.get();
+                if (fe->send(buf.data(), static_cast<size_t>(n),
+                             frontend_tx_meta{}) == EAGAIN) {
+                    fe->push_tx();
+                    fe->reap_tx();
+                    fe->send(buf.data(), static_cast<size_t>(n),
+                             frontend_tx_meta{});
                 }
                 busy = true;
             }
@@ -614,7 +665,7 @@ int main(int argc, char **argv)
             buf[13] = 0xb5;         // Local experimental ethertype.
             std::memcpy(buf.data() + 14, &gen_seq, sizeof gen_seq);
             for (int i = 0; i < 32 && (!o.gen_count || gen_sent < o.gen_count); i++) {
-                if (conn.fe->send(buf.data(), len, frontend_tx_meta{})) {
+                if (conn.fe0()->send(buf.data(), len, frontend_tx_meta{})) {
                     break;
                 }
                 gen_seq++;
@@ -622,28 +673,30 @@ int main(int argc, char **argv)
                 busy = true;
             }
         }
-        conn.fe->push_tx();
-        conn.fe->reap_tx();
+        for (fe_queue &q : conn.queues) {
+            q.fe->push_tx();
+            q.fe->reap_tx();
 
-        // Guest receive.
-        for (int i = 0; i < 64; i++) {
-            frontend_rx_packet info;
-            int r = conn.fe->receive(buf.data(), buf.size(), &info);
-            if (r == 0) {
-                break;
-            }
-            busy = true;
-            if (r == 1) {
-                received++;
-                if (o.mode == "tap") {
-                    tap.write(buf.data(), info.len, vnet_hdr{});
+            // Guest receive.
+            for (int i = 0; i < 64; i++) {
+                frontend_rx_packet info;
+                int r = q.fe->receive(buf.data(), buf.size(), &info);
+                if (r == 0) {
+                    break;
+                }
+                busy = true;
+                if (r == 1) {
+                    received++;
+                    if (o.mode == "tap") {
+                        tap.write(buf.data(), info.len, vnet_hdr{});
+                    }
                 }
             }
-        }
-        // Keep the ring full of buffers: the backend drops what it cannot
-        // place rather than wait for us.
-        if (conn.fe->rx_free_ids() && hostile_done) {
-            conn.fe->post_rx_buffers(netif_frontend::rx_ring_size);
+            // Keep the ring full of buffers: the backend drops what it
+            // cannot place rather than wait for us.
+            if (q.fe->rx_free_ids() && hostile_done) {
+                q.fe->post_rx_buffers(netif_frontend::rx_ring_size);
+            }
         }
 
         // The backend closing on us (a failed vif, or the switch going
@@ -672,30 +725,38 @@ int main(int argc, char **argv)
 
         if (!busy) {
             // Sleep until the tap, the event channel or xenstore has news.
-            bool more = conn.fe->final_check_rx() | conn.fe->final_check_tx();
+            bool more = false;
+            for (fe_queue &q : conn.queues) {
+                more |= q.fe->final_check_rx();
+                more |= q.fe->final_check_tx();
+            }
             if (more) {
                 continue;
             }
-            pollfd fds[3];
+            pollfd fds[2 + 16];
             int n = 0;
-            fds[n++] = {guest->event_fd(conn.port), POLLIN, 0};
             fds[n++] = {xs->fd(), POLLIN, 0};
             if (o.mode == "tap") {
                 fds[n++] = {tap.fd(), POLLIN, 0};
             }
+            for (fe_queue &q : conn.queues) {
+                fds[n++] = {guest->event_fd(q.port), POLLIN, 0};
+            }
             poll(fds, n, o.mode == "gen" ? 0 : 100);
-            guest->consume(conn.port);
+            for (fe_queue &q : conn.queues) {
+                guest->consume(q.port);
+            }
             xs->poll_watches();
         }
     }
 
-    if (!conn.fe) {
+    if (!conn.up()) {
         guest->destroy();
         xs->rm("/local/domain/" + std::to_string(o.domid));
         return 0;
     }
     log_msg("stopping: sent %llu, received %llu",
-            static_cast<unsigned long long>(conn.fe ? conn.fe->counters().tx_okay : 0),
+            static_cast<unsigned long long>(conn.fe0()->counters().tx_okay),
             static_cast<unsigned long long>(received));
     disconnect_frontend(*guest, keys, &conn);
     guest->destroy();
