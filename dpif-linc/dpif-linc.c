@@ -68,6 +68,7 @@
 #include "util.h"
 
 #include "dpif-linc/linc-engine.h"
+#include "netdev-xen/netdev-xen.h"
 
 COVERAGE_DEFINE(linc_upcall_miss);
 COVERAGE_DEFINE(linc_upcall_action);
@@ -1994,6 +1995,9 @@ dpif_linc_set_config(struct dpif *dpif, const struct smap *other_config)
     int *cpus = NULL;
     size_t n_cpus = 0;
     bool busy;
+
+    /* The xen interface class has no other_config of its own. */
+    netdev_xen_set_config_global(other_config);
 
     if (n_threads < 1 || n_threads > LINC_MAX_THREADS) {
         VLOG_WARN_RL(&rl, "linc-n-threads=%d is out of range 1..%d; using %d",

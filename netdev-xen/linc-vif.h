@@ -110,6 +110,17 @@ void linc_vif_get_status(const struct linc_vif *,
 /* The MAC the toolstack gave the guest (backend's "mac" key), if any. */
 bool linc_vif_get_mac(const struct linc_vif *, uint8_t mac[6]);
 
+/* Answers xl for new vifs whose hotplug script is vif-linc (see
+ * vif_claimer in vif-xenbus.h): main thread only.  'sim' and 'simxen_dir'
+ * as for a vif. */
+struct linc_vif_claimer;
+int linc_vif_claimer_create(bool sim, const char *simxen_dir,
+                            struct linc_vif_claimer **, char **errp);
+void linc_vif_claimer_destroy(struct linc_vif_claimer *);
+/* Returns how many vifs it answered this time. */
+int linc_vif_claimer_run(struct linc_vif_claimer *);
+int linc_vif_claimer_fd(const struct linc_vif_claimer *);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,15 @@
  * (1..16, default 1) is the multi-queue-max-queues offered, one receive
  * queue each, which the datapath spreads over its forwarding threads.
  *
+ * Open_vSwitch other_config:
+ *
+ *   linc-xen-hotplug=true|false   answer xl for vifs whose hotplug script is
+ *                                 vif-linc (go InitWait so that xl runs the
+ *                                 script that adds the port).  Default: true
+ *                                 on Xen (when /dev/xen/xenbus exists), or
+ *                                 when linc-simxen-dir is set.
+ *   linc-simxen-dir=DIR           do so on simxen at DIR instead.
+ *
  * Threads: the xenbus handshake runs in the main thread (the class's run
  * and wait); receive and send run in forwarding threads.  The vif object
  * serialises them (see linc-vif.h).  A connect or disconnect changes
@@ -93,6 +102,10 @@ struct netdev_rxq_xen {
     uint32_t staging_size;
     uint64_t seen_seq;
 };
+
+/* Main thread only. */
+static struct linc_vif_claimer *claimer;
+static char *claimer_config;        /* "xen", "sim:DIR" or NULL. */
 
 static struct ovs_mutex xen_list_mutex = OVS_MUTEX_INITIALIZER;
 static struct ovs_list xen_netdevs OVS_GUARDED_BY(xen_list_mutex)
@@ -345,11 +358,52 @@ netdev_xen_get_status(const struct netdev *netdev, struct smap *smap)
     return 0;
 }
 
+void
+netdev_xen_set_config_global(const struct smap *other_config)
+{
+    const char *simxen_dir = smap_get(other_config, "linc-simxen-dir");
+    bool on = smap_get_bool(other_config, "linc-xen-hotplug",
+                            simxen_dir || !access("/dev/xen/xenbus", F_OK));
+    char *want = !on ? NULL
+                 : simxen_dir ? xasprintf("sim:%s", simxen_dir)
+                 : xstrdup("xen");
+
+    if (nullable_string_is_equal(want, claimer_config)) {
+        free(want);
+        return;
+    }
+    linc_vif_claimer_destroy(claimer);
+    claimer = NULL;
+    free(claimer_config);
+    claimer_config = want;
+    if (want) {
+        char *err = NULL;
+        int error = linc_vif_claimer_create(simxen_dir != NULL, simxen_dir,
+                                            &claimer, &err);
+        if (error) {
+            VLOG_WARN("cannot answer xl for vif-linc vifs: %s",
+                      err ? err : ovs_strerror(error));
+            claimer = NULL;
+        } else {
+            VLOG_INFO("answering xl for vifs with the vif-linc hotplug "
+                      "script (%s)", simxen_dir ? simxen_dir : "Xen");
+        }
+        free(err);
+    }
+}
+
 /* Main thread: the xenbus handshakes of every vif. */
 static void
 netdev_xen_run(const struct netdev_class *class OVS_UNUSED)
 {
     struct netdev_xen *dev;
+
+    if (claimer) {
+        int n = linc_vif_claimer_run(claimer);
+        if (n) {
+            VLOG_INFO("offered ourselves as backend of %d new vif(s)", n);
+        }
+    }
 
     ovs_mutex_lock(&xen_list_mutex);
     LIST_FOR_EACH (dev, list_node, &xen_netdevs) {
@@ -374,6 +428,10 @@ static void
 netdev_xen_wait(const struct netdev_class *class OVS_UNUSED)
 {
     struct netdev_xen *dev;
+
+    if (claimer && linc_vif_claimer_fd(claimer) >= 0) {
+        poll_fd_wait(linc_vif_claimer_fd(claimer), POLLIN);
+    }
 
     ovs_mutex_lock(&xen_list_mutex);
     LIST_FOR_EACH (dev, list_node, &xen_netdevs) {

@@ -12,4 +12,9 @@ extern const struct netdev_class netdev_xen_class;
 
 void netdev_xen_register(void);
 
+struct smap;
+/* Applies the Open_vSwitch other_config keys of the xen class (see
+ * netdev-xen.c); called by the linc datapath's set_config. */
+void netdev_xen_set_config_global(const struct smap *other_config);
+
 #endif /* netdev-xen.h */

@@ -327,6 +327,74 @@ void vif_xenbus::closed()
 }
 
 // ---------------------------------------------------------------------------
+// vif_claimer.
+
+vif_claimer::vif_claimer(xs_store &xs, domid_t self,
+                         const vif_features &features)
+    : xs_(xs), self_(self), features_(features),
+      base_("/local/domain/" + std::to_string(self) + "/backend/vif")
+{
+}
+
+vif_claimer::~vif_claimer()
+{
+    if (watching_) {
+        xs_.unwatch(base_, "linc-claim");
+    }
+}
+
+int vif_claimer::start()
+{
+    if (!watching_ && !xs_.watch(base_, "linc-claim")) {
+        return EIO;
+    }
+    watching_ = true;
+    scan_ = true;
+    return 0;
+}
+
+int vif_claimer::run()
+{
+    if (!xs_.poll_watches().empty()) {
+        scan_ = true;
+    }
+    if (!scan_) {
+        return 0;
+    }
+    scan_ = false;
+
+    int answered = 0, looked = 0;
+    for (const std::string &d : xs_.directory(base_)) {
+        auto domid = parse_xs_uint(d, 0x7fef);
+        if (!domid) {
+            continue;
+        }
+        for (const std::string &n : xs_.directory(base_ + "/" + d)) {
+            auto devid = parse_xs_uint(n, 0xffff);
+            // Bounded: a directory full of junk costs a few reads a scan.
+            if (!devid || ++looked > 1024) {
+                continue;
+            }
+            std::string be = base_ + "/" + d + "/" + n;
+            auto state = parse_xs_uint(xs_.read(be + "/state"), 8);
+            auto script = xs_.read(be + "/script");
+            if (!state || *state != static_cast<int>(xenbus_state::initialising)
+                || !script || script->size() < 8
+                || script->compare(script->size() - 8, 8, "vif-linc")
+                || (script->size() > 8 && (*script)[script->size() - 9] != '/')) {
+                continue;
+            }
+            vif_xenbus offer(xs_, self_, static_cast<domid_t>(*domid),
+                             static_cast<unsigned>(*devid), features_);
+            if (!offer.start()) {
+                answered++;
+            }
+        }
+    }
+    return answered;
+}
+
+// ---------------------------------------------------------------------------
 // libxenstore.
 
 namespace {
@@ -355,6 +423,17 @@ public:
     bool rm(const std::string &path) override
     {
         return xs_rm(h_, XBT_NULL, path.c_str());
+    }
+    std::vector<std::string> directory(const std::string &path) override
+    {
+        std::vector<std::string> out;
+        unsigned int n = 0;
+        char **names = xs_directory(h_, XBT_NULL, path.c_str(), &n);
+        if (names) {
+            out.assign(names, names + n);
+            std::free(names);
+        }
+        return out;
     }
     bool watch(const std::string &path, const std::string &token) override
     {

@@ -61,6 +61,8 @@ public:
     virtual std::optional<std::string> read(const std::string &path) = 0;
     virtual bool write(const std::string &path, const std::string &value) = 0;
     virtual bool rm(const std::string &path) = 0;
+    // Children of 'path' (empty if none or if it does not exist).
+    virtual std::vector<std::string> directory(const std::string &path) = 0;
     virtual bool watch(const std::string &path, const std::string &token) = 0;
     virtual bool unwatch(const std::string &path, const std::string &token) = 0;
     // Fired watches since the last call: (path, token) pairs.  Never blocks.
@@ -158,6 +160,36 @@ private:
     vif_frontend_params params_;
     std::string last_error_;
     bool watching_ = false;
+};
+
+// Answers the toolstack for vifs whose hotplug script is vif-linc.
+//
+// xl (libxl) creates a vif's backend directory, then waits for the backend
+// to reach InitWait before it runs the hotplug script, and it is that
+// script which adds the OVS port that serves the vif.  A kernel netback
+// answers by itself; we do the same here: for every vif in our backend
+// directory that is still Initialising and names vif-linc as its script,
+// publish our features and go InitWait.  The port's vif_xenbus takes over
+// from there (publishing is idempotent).  Vifs with other scripts belong to
+// someone else and are left alone.
+class vif_claimer {
+public:
+    vif_claimer(xs_store &, domid_t self, const vif_features &);
+    ~vif_claimer();
+
+    // Watches our backend/vif directory.  EIO if the watch fails.
+    int start();
+    // Scans for new vifs (cheap when the watch has not fired); returns how
+    // many it answered.  Bounded per call.
+    int run();
+
+private:
+    xs_store &xs_;
+    const domid_t self_;
+    const vif_features features_;
+    const std::string base_;
+    bool watching_ = false;
+    bool scan_ = true;
 };
 
 }  // namespace linc::xen

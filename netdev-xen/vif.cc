@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -218,6 +219,21 @@ int linc_vif::connect_all(std::string *why)
 
 namespace {
 
+// libxenstore only learns where xenstored is from the environment, so
+// every simxen user in this process must agree on it.
+bool use_simxen_xenstore(const std::string &dir, std::string *why)
+{
+    std::string xs_path = dir + "/xenstored";
+    const char *cur = std::getenv("XENSTORED_PATH");
+    if (cur && xs_path != cur) {
+        *why = std::string("XENSTORED_PATH is already ") + cur
+               + "; one simxen per process";
+        return false;
+    }
+    setenv("XENSTORED_PATH", xs_path.c_str(), 1);
+    return true;
+}
+
 char *xstrdup_c(const std::string &s)
 {
     char *p = static_cast<char *>(std::malloc(s.size() + 1));
@@ -257,14 +273,10 @@ int linc_vif_create(const struct linc_vif_options *opts, struct linc_vif **vifp,
         }
         // libxenstore only learns where xenstored is from the environment.
         // Every sim vif of this process must agree on it.
-        std::string xs_path = v->simxen_dir + "/xenstored";
-        const char *cur = std::getenv("XENSTORED_PATH");
-        if (cur && xs_path != cur) {
-            return fail_create(v, errp, EINVAL,
-                               std::string("XENSTORED_PATH is already ") + cur
-                               + "; one simxen per process");
+        std::string why;
+        if (!use_simxen_xenstore(v->simxen_dir, &why)) {
+            return fail_create(v, errp, EINVAL, why);
         }
-        setenv("XENSTORED_PATH", xs_path.c_str(), 1);
         v->platform_name = "sim";
     } else {
         v->platform_name = "xen";
@@ -536,6 +548,65 @@ void linc_vif_get_status(const struct linc_vif *v,
         }
         add(aux, "features", f.c_str());
     }
+}
+
+struct linc_vif_claimer {
+    std::unique_ptr<xs_store> xs;
+    std::unique_ptr<vif_claimer> claimer;
+};
+
+int linc_vif_claimer_create(bool sim, const char *simxen_dir,
+                            struct linc_vif_claimer **cp, char **errp)
+{
+    std::string why;
+    if (sim && !use_simxen_xenstore(simxen_dir ? simxen_dir : "", &why)) {
+        if (errp) {
+            *errp = xstrdup_c(why);
+        }
+        return EINVAL;
+    }
+    auto c = std::make_unique<linc_vif_claimer>();
+    c->xs = open_libxenstore();
+    if (!c->xs) {
+        int error = errno ? errno : EIO;
+        if (errp) {
+            *errp = xstrdup_c(std::string("cannot connect to xenstore: ")
+                              + std::strerror(error));
+        }
+        return error;
+    }
+    // Our domain: 0 in dom0 and on simxen, a driver domain's id otherwise.
+    auto self = sim ? std::optional<uint64_t>(0)
+                    : parse_xs_uint(c->xs->read("domid"), 0x7fef);
+    vif_features features;
+    features.gso_tcpv4 = false;     // As linc_vif_create offers.
+    features.gso_tcpv6 = false;
+    c->claimer = std::make_unique<vif_claimer>(
+        *c->xs, static_cast<domid_t>(self ? *self : 0), features);
+    int error = c->claimer->start();
+    if (error) {
+        if (errp) {
+            *errp = xstrdup_c("cannot watch the vif backend directory");
+        }
+        return error;
+    }
+    *cp = c.release();
+    return 0;
+}
+
+void linc_vif_claimer_destroy(struct linc_vif_claimer *c)
+{
+    delete c;
+}
+
+int linc_vif_claimer_run(struct linc_vif_claimer *c)
+{
+    return c->claimer->run();
+}
+
+int linc_vif_claimer_fd(const struct linc_vif_claimer *c)
+{
+    return c->xs->fd();
 }
 
 bool linc_vif_get_mac(const struct linc_vif *v, uint8_t mac[6])

@@ -47,6 +47,17 @@ public:
         fire(p);
         return true;
     }
+    std::vector<std::string> directory(const std::string &p) override
+    {
+        std::set<std::string> names;
+        for (auto &kv : kv) {
+            if (kv.first.rfind(p + "/", 0) == 0) {
+                std::string rest = kv.first.substr(p.size() + 1);
+                names.insert(rest.substr(0, rest.find('/')));
+            }
+        }
+        return {names.begin(), names.end()};
+    }
     bool watch(const std::string &p, const std::string &t) override
     {
         watches.emplace(p, t);
@@ -265,4 +276,45 @@ TEST(vif_xenbus, split_channels_not_offered_are_refused)
     xs.write(fe + "/state", "4");
     CHECK(v.run() == vif_xenbus::action::none);
     STRCMP_CONTAINS("split", v.last_error().c_str());
+}
+
+TEST(vif_xenbus, claimer_answers_only_vif_linc_devices)
+{
+    const std::string base = "/local/domain/0/backend/vif";
+    // Ours: xl made it, Initialising, script vif-linc.
+    xs.kv[base + "/5/0/frontend"] = fe;
+    xs.kv[base + "/5/0/state"] = "1";
+    xs.kv[base + "/5/0/script"] = "/etc/xen/scripts/vif-linc";
+    // A netback-managed vif: someone else's.
+    xs.kv[base + "/6/0/frontend"] = "/local/domain/6/device/vif/0";
+    xs.kv[base + "/6/0/state"] = "1";
+    xs.kv[base + "/6/0/script"] = "/etc/xen/scripts/vif-bridge";
+    // Ours by script but already past Initialising.
+    xs.kv[base + "/7/0/frontend"] = "/local/domain/7/device/vif/0";
+    xs.kv[base + "/7/0/state"] = "4";
+    xs.kv[base + "/7/0/script"] = "vif-linc";
+    // Look-alike script name and junk directory names.
+    xs.kv[base + "/8/0/frontend"] = "/local/domain/8/device/vif/0";
+    xs.kv[base + "/8/0/state"] = "1";
+    xs.kv[base + "/8/0/script"] = "/opt/not-vif-linc";
+    xs.kv[base + "/x/0/state"] = "1";
+
+    vif_claimer c(xs, 0, features);
+    LONGS_EQUAL(0, c.start());
+    LONGS_EQUAL(1, c.run());
+    STRCMP_EQUAL("2", xs.kv[base + "/5/0/state"].c_str());
+    STRCMP_EQUAL("1", xs.kv[base + "/5/0/feature-rx-copy"].c_str());
+    STRCMP_EQUAL("1", xs.kv[base + "/6/0/state"].c_str());
+    CHECK(!xs.kv.count(base + "/6/0/feature-rx-copy"));
+    STRCMP_EQUAL("4", xs.kv[base + "/7/0/state"].c_str());
+    STRCMP_EQUAL("1", xs.kv[base + "/8/0/state"].c_str());
+    // Nothing new: no scan, nothing answered.
+    xs.poll_watches();
+    LONGS_EQUAL(0, c.run());
+    // A new one appears.
+    xs.write(base + "/9/1/frontend", "/local/domain/9/device/vif/1");
+    xs.write(base + "/9/1/script", "vif-linc");
+    xs.write(base + "/9/1/state", "1");
+    LONGS_EQUAL(1, c.run());
+    STRCMP_EQUAL("2", xs.kv[base + "/9/1/state"].c_str());
 }

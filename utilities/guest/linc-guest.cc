@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,6 +111,8 @@ struct options {
     std::string hostile;
     double hostile_after = 0.5;
     unsigned queues = 1;
+    std::string hotplug;            // xl's script=, run as xl runs it
+    std::string bridge;             // xl's bridge=
     unsigned gen_size = 64;
     unsigned gen_count = 0;         // 0: until stopped
 };
@@ -215,6 +218,8 @@ public:
                && xs_.write(be_ + "/mac", mac)
                && xs_.write(be_ + "/handle", std::to_string(o.devid))
                && xs_.write(be_ + "/type", "vif")
+               && (o.hotplug.empty() || xs_.write(be_ + "/script", o.hotplug))
+               && (o.bridge.empty() || xs_.write(be_ + "/bridge", o.bridge))
                && xs_.write(be_ + "/state", "1")
                && xs_.write(fe_ + "/backend", be_)
                && xs_.write(fe_ + "/backend-id", std::to_string(o.backend))
@@ -373,6 +378,26 @@ size_t flow_queue(const uint8_t *f, size_t len, size_t n)
     return h % n;
 }
 
+// Runs the hotplug script as libxl does: SCRIPT online|offline, with the
+// backend path in XENBUS_PATH.  Returns its exit status.
+int run_hotplug(const std::string &script, const char *command,
+                const std::string &backend_path)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        setenv("XENBUS_PATH", backend_path.c_str(), 1);
+        execl(script.c_str(), script.c_str(), command, (char *) nullptr);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void write_pidfile(const std::string &path)
 {
     if (path.empty()) {
@@ -399,6 +424,10 @@ void usage()
         "  --mac=MAC            the guest's MAC (default 00:16:3e:00:D:N)\n"
         "  --mtu=N              tap mode MTU (default 1500)\n"
         "  --queues=N           queue pairs to ask for (default 1)\n"
+        "  --hotplug=SCRIPT     as xl with script=SCRIPT: once the backend is\n"
+        "                       in InitWait, run SCRIPT online (and offline at\n"
+        "                       exit) with XENBUS_PATH set\n"
+        "  --bridge=BR          as xl's bridge=BR (read by the script)\n"
         "  --gen-size=N         gen mode frame size (default 64)\n"
         "  --gen-count=N        gen mode frames to send (default: until stopped)\n"
         "  --hostile=KIND       break the protocol once after connecting:\n"
@@ -417,7 +446,8 @@ options parse_args(int argc, char **argv)
     enum {
         o_simxen = 256, o_domid, o_devid, o_backend, o_mode, o_netns,
         o_ifname, o_mac, o_mtu, o_pidfile, o_log, o_detach, o_hostile,
-        o_hostile_after, o_gen_size, o_gen_count, o_queues, o_help,
+        o_hostile_after, o_gen_size, o_gen_count, o_queues, o_hotplug,
+        o_bridge, o_help,
     };
     static const struct option longopts[] = {
         {"simxen-dir", required_argument, nullptr, o_simxen},
@@ -437,6 +467,8 @@ options parse_args(int argc, char **argv)
         {"gen-size", required_argument, nullptr, o_gen_size},
         {"gen-count", required_argument, nullptr, o_gen_count},
         {"queues", required_argument, nullptr, o_queues},
+        {"hotplug", required_argument, nullptr, o_hotplug},
+        {"bridge", required_argument, nullptr, o_bridge},
         {"help", no_argument, nullptr, o_help},
         {nullptr, 0, nullptr, 0},
     };
@@ -482,6 +514,8 @@ options parse_args(int argc, char **argv)
                 fatal("--queues: 1..16");
             }
             break;
+        case o_hotplug: o.hotplug = optarg; break;
+        case o_bridge: o.bridge = optarg; break;
         case o_help: usage(); std::exit(0);
         default: usage(); std::exit(2);
         }
@@ -586,6 +620,22 @@ int main(int argc, char **argv)
                   o.netns.empty() ? "(ours)" : o.netns.c_str(),
                   std::strerror(error));
         }
+    }
+
+    // xl waits for the backend to reach InitWait, then runs the vif's
+    // hotplug script, which is what makes the switch serve it.
+    if (!o.hotplug.empty()) {
+        if (!keys.wait_backend(1u << 2, 30000)) {
+            fatal("no backend answered for %s (is linc-xen-hotplug on?)",
+                  keys.be().c_str());
+        }
+        int status = run_hotplug(o.hotplug, "online", keys.be());
+        auto hs = xs->read(keys.be() + "/hotplug-status");
+        if (status || !hs || *hs != "connected") {
+            fatal("hotplug script %s failed (exit %d)", o.hotplug.c_str(),
+                  status);
+        }
+        log_msg("hotplug script %s online: ok", o.hotplug.c_str());
     }
 
     // An RX-side fault goes into the ring behind the buffers already
@@ -759,6 +809,9 @@ int main(int argc, char **argv)
             static_cast<unsigned long long>(conn.fe0()->counters().tx_okay),
             static_cast<unsigned long long>(received));
     disconnect_frontend(*guest, keys, &conn);
+    if (!o.hotplug.empty()) {
+        run_hotplug(o.hotplug, "offline", keys.be());
+    }
     guest->destroy();
     // As the toolstack does when a domain goes: its xenstore directory
     // goes too (the backend directory stays with the backend).
