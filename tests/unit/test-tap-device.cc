@@ -73,22 +73,40 @@ int configure_ipv4(const std::string &dev)
 
 }  // namespace
 
+// Creating namespaces and taps needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN);
+// without it, as on a package build daemon, these tests say so and pass.
+bool can_netns()
+{
+    static const bool can = geteuid() == 0;
+    if (!can) {
+        UT_PRINT("skipped: creating network namespaces needs root");
+    }
+    return can;
+}
+
 TEST_GROUP(tap_device)
 {
     std::string ns;
     void setup() override
     {
         ns = "linc-ut-tap-" + std::to_string(getpid());
-        CHECK_EQUAL(0, std::system(("ip netns add " + ns).c_str()));
+        if (can_netns()) {
+            CHECK_EQUAL(0, std::system(("ip netns add " + ns).c_str()));
+        }
     }
     void teardown() override
     {
-        std::system(("ip netns del " + ns + " 2>/dev/null").c_str());
+        if (std::system(("ip netns del " + ns + " 2>/dev/null").c_str())) {
+            // Already gone; nothing to clean up.
+        }
     }
 };
 
 TEST(tap_device, missing_namespace)
 {
+    if (!can_netns()) {
+        return;
+    }
     tap_device t;
     LONGS_EQUAL(ENOENT, t.open("linc-ut-no-such-ns", "lt0", tap_mac, 1500,
                                false));
@@ -96,6 +114,9 @@ TEST(tap_device, missing_namespace)
 
 TEST(tap_device, frames_both_ways_through_the_kernel_stack)
 {
+    if (!can_netns()) {
+        return;
+    }
     tap_device t;
     LONGS_EQUAL(0, t.open(ns, "lt0", tap_mac, 1500, true));
     LONGS_EQUAL(0, in_netns(ns, [] { return configure_ipv4("lt0"); }));
