@@ -333,8 +333,8 @@ void xs_store::fire(const change &c)
     }
 }
 
-int xs_store::read(conn_id conn, uint32_t tx, const std::string &path,
-                   std::string *value)
+int xs_store::find_readable(conn_id conn, uint32_t tx,
+                            const std::string &path, const node **out)
 {
     view v;
     int err = get_view(conn, tx, &v);
@@ -347,6 +347,18 @@ int xs_store::read(conn_id conn, uint32_t tx, const std::string &path,
     }
     if (!may(n->perms, v.dom, 'r')) {
         return EACCES;
+    }
+    *out = n;
+    return 0;
+}
+
+int xs_store::read(conn_id conn, uint32_t tx, const std::string &path,
+                   std::string *value)
+{
+    const node *n;
+    int err = find_readable(conn, tx, path, &n);
+    if (err) {
+        return err;
     }
     *value = n->value;
     return 0;
@@ -422,17 +434,10 @@ int xs_store::rm(conn_id conn, uint32_t tx, const std::string &path)
 int xs_store::directory(conn_id conn, uint32_t tx, const std::string &path,
                         std::vector<std::string> *children, uint64_t *gen)
 {
-    view v;
-    int err = get_view(conn, tx, &v);
+    const node *n;
+    int err = find_readable(conn, tx, path, &n);
     if (err) {
         return err;
-    }
-    const node *n = find(v, path);
-    if (!n) {
-        return ENOENT;
-    }
-    if (!may(n->perms, v.dom, 'r')) {
-        return EACCES;
     }
     children->assign(n->children.begin(), n->children.end());
     if (gen) {
@@ -444,17 +449,10 @@ int xs_store::directory(conn_id conn, uint32_t tx, const std::string &path,
 int xs_store::get_perms(conn_id conn, uint32_t tx, const std::string &path,
                         std::vector<xs_perm> *perms)
 {
-    view v;
-    int err = get_view(conn, tx, &v);
+    const node *n;
+    int err = find_readable(conn, tx, path, &n);
     if (err) {
         return err;
-    }
-    const node *n = find(v, path);
-    if (!n) {
-        return ENOENT;
-    }
-    if (!may(n->perms, v.dom, 'r')) {
-        return EACCES;
     }
     *perms = n->perms;
     return 0;

@@ -164,6 +164,10 @@ private:
         domid_t dom;        // Acting domain.
     };
     int get_view(conn_id conn, uint32_t tx, view *v);
+    // The node at 'path' in the caller's view, if the caller may read it:
+    // 0, or ENOENT / EACCES / get_view()'s errors.
+    int find_readable(conn_id conn, uint32_t tx, const std::string &path,
+                      const node **out);
     void touch(view &v, const std::string &path);
     const node *find(view &v, const std::string &path);
     node *find_mut(view &v, const std::string &path);
