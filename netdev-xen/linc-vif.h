@@ -81,6 +81,15 @@ int linc_vif_n_queues(const struct linc_vif *);
 /* Guest -> switch: fills up to 'max' packets of queue 'qid'.  Returns how
  * many (0 when disconnected, failed or idle). */
 int linc_vif_recv(struct linc_vif *, int qid, struct linc_vif_pkt *, int max);
+/* A packet the guest sent with GSO ('gso_type' not LINC_VIF_GSO_NONE):
+ * cuts it into complete, checksummed TCP segments of at most 'gso_size'
+ * payload bytes, calling 'emit' for each (the data is valid only during the
+ * call).  Returns how many, or 0 if it is not TCP it can segment. */
+size_t linc_vif_segment(const struct linc_vif_pkt *,
+                        void (*emit)(void *aux, const uint8_t *seg,
+                                     size_t len),
+                        void *aux);
+
 /* Switch -> guest: delivers up to 'n' packets to queue 'qid'; the rest are
  * dropped and counted.  Returns how many were delivered. */
 int linc_vif_send(struct linc_vif *, int qid, const struct linc_vif_pkt *,

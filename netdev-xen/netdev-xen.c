@@ -64,6 +64,8 @@ COVERAGE_DEFINE(netdev_xen_rx_burst);
 COVERAGE_DEFINE(netdev_xen_tx_drop);
 COVERAGE_DEFINE(netdev_xen_csum_partial);
 COVERAGE_DEFINE(netdev_xen_guest_fault);
+COVERAGE_DEFINE(netdev_xen_gso_segmented);
+COVERAGE_DEFINE(netdev_xen_gso_dropped);
 
 VLOG_DEFINE_THIS_MODULE(netdev_xen);
 
@@ -97,6 +99,10 @@ struct netdev_xen {
 
 struct netdev_rxq_xen {
     struct netdev_rxq up;
+    /* Packets (mostly segments of GSO frames) that did not fit the last
+     * batch: 'backlog[head .. head + n_backlog)'. */
+    struct dp_packet **backlog;
+    size_t head, n_backlog, allocated;
     struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
     uint8_t *staging;           /* NETDEV_MAX_BURST * 'staging_size'. */
     uint32_t staging_size;
@@ -459,8 +465,12 @@ netdev_xen_rxq_alloc(void)
 }
 
 static int
-netdev_xen_rxq_construct(struct netdev_rxq *rxq OVS_UNUSED)
+netdev_xen_rxq_construct(struct netdev_rxq *rxq)
 {
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+
+    rx->backlog = NULL;
+    rx->head = rx->n_backlog = rx->allocated = 0;
     return 0;
 }
 
@@ -469,7 +479,55 @@ netdev_xen_rxq_destruct(struct netdev_rxq *rxq)
 {
     struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
 
+    for (size_t i = 0; i < rx->n_backlog; i++) {
+        dp_packet_delete(rx->backlog[rx->head + i]);
+    }
+    free(rx->backlog);
     free(rx->staging);
+}
+
+/* Emits one segment of a GSO frame into the batch, or the backlog once the
+ * batch is full (a 64 KiB frame makes up to 45 segments). */
+struct gso_emit_ctx {
+    struct netdev_rxq_xen *rx;
+    struct dp_packet_batch *batch;
+};
+
+static void
+backlog_push(struct netdev_rxq_xen *rx, struct dp_packet *packet)
+{
+    if (rx->head + rx->n_backlog == rx->allocated) {
+        rx->backlog = x2nrealloc(rx->backlog, &rx->allocated,
+                                 sizeof *rx->backlog);
+    }
+    rx->backlog[rx->head + rx->n_backlog++] = packet;
+}
+
+static void
+gso_emit_segment(void *ctx_, const uint8_t *seg, size_t len)
+{
+    struct gso_emit_ctx *ctx = ctx_;
+    struct dp_packet *packet;
+
+    packet = dp_packet_new_with_headroom(len, DP_NETDEV_HEADROOM);
+    dp_packet_put(packet, seg, len);
+    if (dp_packet_batch_is_full(ctx->batch)) {
+        backlog_push(ctx->rx, packet);
+    } else {
+        dp_packet_batch_add(ctx->batch, packet);
+    }
+}
+
+static void
+drain_backlog(struct netdev_rxq_xen *rx, struct dp_packet_batch *batch)
+{
+    while (rx->n_backlog && !dp_packet_batch_is_full(batch)) {
+        dp_packet_batch_add(batch, rx->backlog[rx->head++]);
+        rx->n_backlog--;
+    }
+    if (!rx->n_backlog) {
+        rx->head = 0;
+    }
 }
 
 static void
@@ -510,16 +568,39 @@ netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
         };
     }
 
-    n = linc_vif_recv(vif, rxq->queue_id, rx->pkts, NETDEV_MAX_BURST);
+    dp_packet_batch_init(batch);
+    drain_backlog(rx, batch);
+    if (rx->n_backlog) {
+        return 0;               /* A full batch from the backlog. */
+    }
+    n = linc_vif_recv(vif, rxq->queue_id, rx->pkts,
+                      NETDEV_MAX_BURST - dp_packet_batch_size(batch));
     if (!n) {
-        return EAGAIN;
+        return dp_packet_batch_size(batch) ? 0 : EAGAIN;
     }
     COVERAGE_INC(netdev_xen_rx_burst);
-    dp_packet_batch_init(batch);
     for (int i = 0; i < n; i++) {
         const struct linc_vif_pkt *p = &rx->pkts[i];
         struct dp_packet *packet;
 
+        if (p->gso_type != LINC_VIF_GSO_NONE) {
+            struct gso_emit_ctx ctx = { .rx = rx, .batch = batch };
+
+            if (linc_vif_segment(p, gso_emit_segment, &ctx)) {
+                COVERAGE_INC(netdev_xen_gso_segmented);
+            } else {
+                /* Not TCP we can cut: a NIC would drop it too. */
+                COVERAGE_INC(netdev_xen_gso_dropped);
+            }
+            continue;
+        }
+        if (dp_packet_batch_is_full(batch)) {
+            /* Segments of an earlier frame filled the batch. */
+            packet = dp_packet_new_with_headroom(p->len, DP_NETDEV_HEADROOM);
+            dp_packet_put(packet, p->data, p->len);
+            backlog_push(rx, packet);
+            continue;
+        }
         packet = dp_packet_new_with_headroom(p->len, DP_NETDEV_HEADROOM);
         dp_packet_put(packet, p->data, p->len);
         if (p->flags & LINC_VIF_CSUM_BLANK) {
@@ -541,6 +622,10 @@ netdev_xen_rxq_wait(struct netdev_rxq *rxq)
     bool work;
     int fd;
 
+    if (rx->n_backlog) {
+        poll_immediate_wake();
+        return;
+    }
     /* A connect or disconnect must wake us to wait on the new state. */
     rx->seen_seq = seq_read(dev->connect_seq);
     seq_wait(dev->connect_seq, rx->seen_seq);

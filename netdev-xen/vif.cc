@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "netdev-xen/gso.h"
 #include "netdev-xen/l4-csum.h"
 #include "netdev-xen/netif-backend.h"
 #include "netdev-xen/vif-xenbus.h"
@@ -129,8 +130,8 @@ int vif_queue::connect_locked(domid_t fe, const vif_frontend_params &p,
     cfg.features.gso_tcpv6 = p.gso_tcpv6;
     cfg.features.rx_csum = p.csum_offload;
     cfg.features.rx_copy = true;
-    cfg.features.tx_gso_tcpv4 = false;  // Not advertised (see create).
-    cfg.features.tx_gso_tcpv6 = false;
+    cfg.features.tx_gso_tcpv4 = true;   // We advertise both (see create).
+    cfg.features.tx_gso_tcpv6 = true;
     cfg.tx_port = tx_port;
     cfg.rx_port = rx_port;
     backend = std::make_unique<netif_backend>(platform.get(), tx_ring, rx_ring,
@@ -302,11 +303,8 @@ int linc_vif_create(const struct linc_vif_options *opts, struct linc_vif **vifp,
 
     vif_features features;
     features.max_queues = v->opts.max_queues;
-    // No GSO from guests yet: OVS 3.1 cannot segment in software, so a TSO
-    // frame bound for a port without TSO would be dropped.  Guests segment
-    // themselves; docs/xen-netif.md has the details.
-    features.gso_tcpv4 = false;
-    features.gso_tcpv6 = false;
+    // GSO from guests is welcome: the netdev cuts such frames into
+    // segments in software (gso.h) before they reach the datapath.
     v->bus = std::make_unique<vif_xenbus>(*v->xs,
                                           v->queues[0]->platform->self_domid(),
                                           opts->domid, opts->devid, features);
@@ -550,6 +548,13 @@ void linc_vif_get_status(const struct linc_vif *v,
     }
 }
 
+size_t linc_vif_segment(const struct linc_vif_pkt *p,
+                        void (*emit)(void *, const uint8_t *, size_t),
+                        void *aux)
+{
+    return linc::tcp_segment(p->data, p->len, p->gso_size, emit, aux);
+}
+
 struct linc_vif_claimer {
     std::unique_ptr<xs_store> xs;
     std::unique_ptr<vif_claimer> claimer;
@@ -578,9 +583,7 @@ int linc_vif_claimer_create(bool sim, const char *simxen_dir,
     // Our domain: 0 in dom0 and on simxen, a driver domain's id otherwise.
     auto self = sim ? std::optional<uint64_t>(0)
                     : parse_xs_uint(c->xs->read("domid"), 0x7fef);
-    vif_features features;
-    features.gso_tcpv4 = false;     // As linc_vif_create offers.
-    features.gso_tcpv6 = false;
+    vif_features features;          // As linc_vif_create offers.
     c->claimer = std::make_unique<vif_claimer>(
         *c->xs, static_cast<domid_t>(self ? *self : 0), features);
     int error = c->claimer->start();

@@ -1,6 +1,8 @@
 # The xenbus handshake of the vif backend (C++, libxenstore).
 noinst_LIBRARIES += netdev-xen/libvif-xenbus.a
 netdev_xen_libvif_xenbus_a_SOURCES = \
+	netdev-xen/gso.cc \
+	netdev-xen/gso.h \
 	netdev-xen/l4-csum.cc \
 	netdev-xen/l4-csum.h \
 	netdev-xen/vif-xenbus.cc \
@@ -8,7 +10,7 @@ netdev_xen_libvif_xenbus_a_SOURCES = \
 	netdev-xen/xen-platform.h
 
 if HAVE_CPPUTEST
-tests_unit_linc_unit_tests_SOURCES += tests/unit/test-vif-xenbus.cc
+tests_unit_linc_unit_tests_SOURCES += tests/unit/test-vif-xenbus.cc tests/unit/test-gso.cc
 tests_unit_linc_unit_tests_LDADD += netdev-xen/libvif-xenbus.a $(XENSTORE_LIBS)
 endif
 

@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/if_tun.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "netdev-xen/netif-backend.h"
 #include "netdev-xen/netif-frontend.h"
 #include "netdev-xen/vif-xenbus.h"
 #include "utilities/guest/tap-device.h"
@@ -360,6 +362,31 @@ void disconnect_frontend(sim_guest &g, vif_keys &keys, connection *c)
     c->queues.clear();
 }
 
+// What the kernel said about a frame (virtio-net header) as netif TX
+// metadata: a partial checksum is csum_blank, TSO is GSO extra info.
+frontend_tx_meta tx_meta_from_vnet(const vnet_hdr &vh)
+{
+    frontend_tx_meta meta;
+    if (vh.flags & vnet_hdr::needs_csum) {
+        meta.flags |= packet_csum_blank;
+    } else if (vh.flags & vnet_hdr::data_valid) {
+        meta.flags |= packet_data_validated;
+    }
+    switch (vh.gso_type & ~vnet_hdr::gso_ecn) {
+    case vnet_hdr::gso_tcpv4:
+        meta.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+        meta.gso_size = vh.gso_size;
+        break;
+    case vnet_hdr::gso_tcpv6:
+        meta.gso_type = XEN_NETIF_GSO_TYPE_TCPV6;
+        meta.gso_size = vh.gso_size;
+        break;
+    default:
+        break;
+    }
+    return meta;
+}
+
 // The TX queue for a frame: a hash of its IPv4 addresses and ports (the
 // 4 bytes after the IP header's addresses), so a TCP flow keeps its order.
 size_t flow_queue(const uint8_t *f, size_t len, size_t n)
@@ -614,7 +641,9 @@ int main(int argc, char **argv)
 
     tap_device tap;
     if (o.mode == "tap") {
-        error = tap.open(o.netns, o.ifname, o.mac, o.mtu, false);
+        // With virtio-net headers, so that once the backend offers GSO the
+        // kernel can hand us TSO frames (offloads are set after connecting).
+        error = tap.open(o.netns, o.ifname, o.mac, o.mtu, true);
         if (error) {
             fatal("cannot create tap %s in namespace %s: %s", o.ifname.c_str(),
                   o.netns.empty() ? "(ours)" : o.netns.c_str(),
@@ -652,6 +681,19 @@ int main(int argc, char **argv)
     }
     if (error) {
         fatal("connection failed: %s", std::strerror(error));
+    }
+    if (o.mode == "tap") {
+        // As Linux's netfront: TSO only if the backend takes GSO frames;
+        // checksum offload always (netfront marks packets csum_blank).
+        auto gso4 = parse_xs_uint(xs->read(keys.be() + "/feature-gso-tcpv4"), 1);
+        auto gso6 = parse_xs_uint(xs->read(keys.be() + "/feature-gso-tcpv6"), 1);
+        unsigned offloads = TUN_F_CSUM;
+        offloads |= gso4 && *gso4 ? TUN_F_TSO4 : 0;
+        offloads |= gso6 && *gso6 ? TUN_F_TSO6 : 0;
+        if (tap.set_offloads(offloads)) {
+            log_msg("cannot set the tap's offloads; sending full frames");
+            tap.set_offloads(0);
+        }
     }
 
     auto start = std::chrono::steady_clock::now();
@@ -691,18 +733,18 @@ int main(int argc, char **argv)
         // Guest transmit: the tap's frames, or generated ones.
         if (o.mode == "tap") {
             for (int i = 0; i < 32; i++) {
-                long n = tap.read(buf.data(), buf.size(), nullptr);
+                vnet_hdr vh;
+                long n = tap.read(buf.data(), buf.size(), &vh);
                 if (n <= 0) {
                     break;
                 }
+                frontend_tx_meta meta = tx_meta_from_vnet(vh);
                 netif_frontend *fe = conn.queues[flow_queue(
                     buf.data(), static_cast<size_t>(n), conn.queues.size())].fe.get();
-                if (fe->send(buf.data(), static_cast<size_t>(n),
-                             frontend_tx_meta{}) == EAGAIN) {
+                if (fe->send(buf.data(), static_cast<size_t>(n), meta) == EAGAIN) {
                     fe->push_tx();
                     fe->reap_tx();
-                    fe->send(buf.data(), static_cast<size_t>(n),
-                             frontend_tx_meta{});
+                    fe->send(buf.data(), static_cast<size_t>(n), meta);
                 }
                 busy = true;
             }

@@ -136,6 +136,11 @@ int tap_device::open(const std::string &netns, const std::string &name,
     return 0;
 }
 
+int tap_device::set_offloads(unsigned tun_flags)
+{
+    return ioctl(fd_, TUNSETOFFLOAD, tun_flags) ? errno : 0;
+}
+
 long tap_device::read(uint8_t *buf, size_t size, vnet_hdr *hdr)
 {
     vnet_hdr scratch;

@@ -48,6 +48,10 @@ public:
              const std::array<uint8_t, 6> &mac, unsigned mtu, bool offloads);
     void close();
 
+    // With offloads on: which the kernel may use towards us (TUN_F_* bits:
+    // checksum, TSO4, TSO6).  0 or an errno.
+    int set_offloads(unsigned tun_flags);
+
     int fd() const { return fd_; }
     bool offloads() const { return offloads_; }
 

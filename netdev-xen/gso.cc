@@ -1,0 +1,152 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+
+#include "netdev-xen/gso.h"
+
+#include <cstring>
+
+namespace linc {
+
+namespace {
+
+uint16_t be16(const uint8_t *p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+
+uint32_t be32(const uint8_t *p)
+{
+    return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16
+           | static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+
+void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
+
+uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        sum += be16(p + i);
+    }
+    if (i < n) {
+        sum += static_cast<uint32_t>(p[i]) << 8;
+    }
+    return sum;
+}
+
+uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<uint16_t>(~sum);
+}
+
+constexpr uint8_t tcp_fin = 0x01, tcp_psh = 0x08, tcp_cwr = 0x80;
+
+}  // namespace
+
+size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
+                   gso_emit emit, void *aux)
+{
+    // Parse once, bounded by 'len'.
+    size_t l3 = 14;
+    if (!mss || len < l3) {
+        return 0;
+    }
+    uint16_t type = be16(frame + 12);
+    if (type == 0x8100) {
+        if (len < l3 + 4) {
+            return 0;
+        }
+        type = be16(frame + 16);
+        l3 += 4;
+    }
+    bool v4 = type == 0x0800;
+    size_t l4;
+    if (v4) {
+        if (len < l3 + 20 || (frame[l3] >> 4) != 4 || frame[l3 + 9] != 6) {
+            return 0;
+        }
+        size_t ihl = (frame[l3] & 0xfu) * 4u;
+        if (ihl < 20 || be16(frame + l3 + 2) != len - l3 || len < l3 + ihl) {
+            return 0;
+        }
+        l4 = l3 + ihl;
+    } else if (type == 0x86dd) {
+        if (len < l3 + 40 || frame[l3 + 6] != 6
+            || be16(frame + l3 + 4) != len - l3 - 40) {
+            return 0;
+        }
+        l4 = l3 + 40;
+    } else {
+        return 0;
+    }
+    if (len < l4 + 20) {
+        return 0;
+    }
+    size_t thl = (frame[l4 + 12] >> 4) * 4u;
+    if (thl < 20 || len < l4 + thl) {
+        return 0;
+    }
+    size_t hdr = l4 + thl;
+    size_t payload = len - hdr;
+    uint32_t seq = be32(frame + l4 + 4);
+    uint8_t flags = frame[l4 + 13];
+    uint16_t ip_id = v4 ? be16(frame + l3 + 4) : 0;
+
+    // One segment is at most the headers plus 'mss' (≤ 64 KiB).
+    static thread_local uint8_t seg[65536 + 128];
+    if (hdr > 128 + 1500) {
+        return 0;
+    }
+    size_t n = 0;
+    size_t off = 0;
+    do {
+        size_t chunk = payload - off < mss ? payload - off : mss;
+        bool first = off == 0, last = off + chunk >= payload;
+        std::memcpy(seg, frame, hdr);
+        std::memcpy(seg + hdr, frame + hdr + off, chunk);
+        size_t l4_len = thl + chunk;
+
+        if (v4) {
+            put16(seg + l3 + 2, static_cast<uint32_t>(l4 - l3 + l4_len));
+            put16(seg + l3 + 4, static_cast<uint16_t>(ip_id + n));
+            put16(seg + l3 + 10, 0);
+            put16(seg + l3 + 10, fold(sum16(seg + l3, l4 - l3, 0)));
+        } else {
+            put16(seg + l3 + 4, static_cast<uint32_t>(l4_len));
+        }
+        put32(seg + l4 + 4, static_cast<uint32_t>(seq + off));
+        uint8_t f = flags;
+        if (!last) {
+            f &= static_cast<uint8_t>(~(tcp_fin | tcp_psh));
+        }
+        if (!first) {
+            f &= static_cast<uint8_t>(~tcp_cwr);
+        }
+        seg[l4 + 13] = f;
+
+        // Checksum over the pseudo header and the segment.
+        put16(seg + l4 + 16, 0);
+        uint32_t sum = v4 ? sum16(seg + l3 + 12, 8, 0)
+                          : sum16(seg + l3 + 8, 32, 0);
+        sum += 6 + static_cast<uint32_t>(l4_len);
+        sum = sum16(seg + l4, l4_len, sum);
+        put16(seg + l4 + 16, fold(sum));
+
+        emit(aux, seg, hdr + chunk);
+        n++;
+        off += chunk;
+    } while (off < payload);
+    return n;
+}
+
+}  // namespace linc

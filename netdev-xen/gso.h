@@ -1,0 +1,37 @@
+// Copyright (c) 2026 The openvswitch-linc authors.
+// Licensed under the Apache License, Version 2.0.
+//
+// Software TCP segmentation for frames a guest sent with GSO.
+//
+// A guest that negotiated feature-gso-tcpv4/-tcpv6 hands the backend TCP
+// frames of up to 64 KiB with an MSS (netif's GSO extra info), as it would
+// to a NIC with TSO.  OVS 3.1 cannot segment in software, and most ports
+// cannot take such frames, so the backend cuts them into MSS-sized segments
+// before they reach the datapath, each a complete, checksummed packet: what
+// the NIC would have put on the wire.
+
+#ifndef LINC_GSO_H
+#define LINC_GSO_H 1
+
+#include <cstddef>
+#include <cstdint>
+
+namespace linc {
+
+// Called once per segment; 'seg' is valid only during the call.
+using gso_emit = void (*)(void *aux, const uint8_t *seg, size_t len);
+
+// Segments the Ethernet/IPv4-or-IPv6/TCP frame 'frame' into payloads of at
+// most 'mss' bytes: IP lengths (and IPv4 ids and header checksums), TCP
+// sequence numbers and flags (FIN and PSH only on the last segment, CWR only
+// on the first) and TCP checksums are rewritten for each.  Returns the
+// number of segments emitted, or 0 (emitting nothing) if the frame is not
+// TCP over IPv4/IPv6 (at most one VLAN tag, no IPv6 extension headers),
+// is truncated, or 'mss' is 0.  A frame whose payload fits in one segment
+// is emitted as is, with its checksum completed.
+size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
+                   gso_emit emit, void *aux);
+
+}  // namespace linc
+
+#endif  // netdev-xen/gso.h
