@@ -607,6 +607,10 @@ netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
             /* Could not be completed (not TCP/UDP over IP): the guest
              * asked for an offload we cannot do for this packet. */
             COVERAGE_INC(netdev_xen_csum_partial);
+        } else if (p->flags & LINC_VIF_DATA_VALIDATED) {
+            /* We completed the checksum, or the guest vouched for it: tell
+             * OVS, as a NIC that verified it would. */
+            *dp_packet_ol_flags_ptr(packet) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
         }
         dp_packet_batch_add(batch, packet);
     }
@@ -662,6 +666,10 @@ netdev_xen_send(struct netdev *netdev, int qid,
             pkts[n++] = (struct linc_vif_pkt) {
                 .data = dp_packet_data(packet),
                 .len = dp_packet_size(packet),
+                /* A checksum OVS knows good (a NIC or we verified it) need
+                 * not be checked again by the guest. */
+                .flags = dp_packet_l4_checksum_valid(packet)
+                         ? LINC_VIF_DATA_VALIDATED : 0,
             };
         }
         sent = linc_vif_send(vif, qid, pkts, n);
