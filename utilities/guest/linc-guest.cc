@@ -843,8 +843,12 @@ int main(int argc, char **argv)
     }
 
     if (!conn.up()) {
+        // Stopped while reconnecting: nothing connected to close.
         guest->destroy();
         xs->rm("/local/domain/" + std::to_string(o.domid));
+        if (!o.pidfile.empty()) {
+            unlink(o.pidfile.c_str());
+        }
         return 0;
     }
     log_msg("stopping: sent %llu, received %llu",
