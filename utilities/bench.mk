@@ -5,3 +5,4 @@ noinst_PROGRAMS = utilities/bench/linc-udpgen utilities/bench/linc-ringbench
 utilities_bench_linc_udpgen_SOURCES = utilities/bench/linc-udpgen.c
 utilities_bench_linc_ringbench_SOURCES = utilities/bench/linc-ringbench.c
 EXTRA_DIST += utilities/linc-bench
+TESTSUITE_AT += tests/bench.at
