@@ -698,6 +698,7 @@ int main(int argc, char **argv)
 
     auto start = std::chrono::steady_clock::now();
     bool hostile_done = o.hostile.empty();
+    bool backend_changed = true;        // Look once at the start.
     std::vector<uint8_t> buf(65536 + 64);
     uint64_t gen_sent = 0, received = 0;
     unsigned gen_seq = 0;
@@ -793,7 +794,13 @@ int main(int argc, char **argv)
 
         // The backend closing on us (a failed vif, or the switch going
         // away) means starting over, as Linux's netfront would.
-        int bs = keys.backend_state();
+        // Only when the state watch fired: a xenstore round trip per loop
+        // would cost more than the rings themselves.
+        if (!xs->poll_watches().empty()) {
+            backend_changed = true;
+        }
+        int bs = backend_changed ? keys.backend_state() : 4;
+        backend_changed = false;
         if (bs == 5 || bs == 6) {
             auto why = xs->read(keys.be() + "/error");
             log_msg("backend went %s (%s); reconnecting",
@@ -838,7 +845,9 @@ int main(int argc, char **argv)
             for (fe_queue &q : conn.queues) {
                 guest->consume(q.port);
             }
-            xs->poll_watches();
+            if (!xs->poll_watches().empty()) {
+                backend_changed = true;
+            }
         }
     }
 
