@@ -3,6 +3,8 @@
 
 #include "netdev-xen/gso.h"
 
+#include "netdev-xen/l4-csum.h"
+
 #include <cstring>
 
 namespace linc {
@@ -56,39 +58,15 @@ constexpr uint8_t tcp_fin = 0x01, tcp_psh = 0x08, tcp_cwr = 0x80;
 size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
                    gso_emit emit, void *aux)
 {
-    // Parse once, bounded by 'len'.
-    size_t l3 = 14;
-    if (!mss || len < l3) {
+    // Parse once, bounded by 'len'; the IP length must cover the frame
+    // exactly (a guest's GSO frame has no Ethernet padding).
+    ip_frame ip;
+    if (!mss || !parse_ip_frame(frame, len, &ip) || ip.proto != 6
+        || ip.l4 + ip.l4_len != len) {
         return 0;
     }
-    uint16_t type = be16(frame + 12);
-    if (type == 0x8100) {
-        if (len < l3 + 4) {
-            return 0;
-        }
-        type = be16(frame + 16);
-        l3 += 4;
-    }
-    bool v4 = type == 0x0800;
-    size_t l4;
-    if (v4) {
-        if (len < l3 + 20 || (frame[l3] >> 4) != 4 || frame[l3 + 9] != 6) {
-            return 0;
-        }
-        size_t ihl = (frame[l3] & 0xfu) * 4u;
-        if (ihl < 20 || be16(frame + l3 + 2) != len - l3 || len < l3 + ihl) {
-            return 0;
-        }
-        l4 = l3 + ihl;
-    } else if (type == 0x86dd) {
-        if (len < l3 + 40 || frame[l3 + 6] != 6
-            || be16(frame + l3 + 4) != len - l3 - 40) {
-            return 0;
-        }
-        l4 = l3 + 40;
-    } else {
-        return 0;
-    }
+    const size_t l3 = ip.l3, l4 = ip.l4;
+    const bool v4 = ip.ipv4;
     if (len < l4 + 20) {
         return 0;
     }

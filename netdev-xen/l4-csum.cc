@@ -9,10 +9,9 @@ namespace {
 
 uint16_t be16(const uint8_t *p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-// Offsets of the L3 header and the L4 protocol, and the L4 length the IP
-// header claims.
-bool parse_l3(const uint8_t *f, size_t len, size_t *l3, size_t *l4,
-              uint8_t *proto, size_t *l4_len)
+}  // namespace
+
+bool parse_ip_frame(const uint8_t *f, size_t len, ip_frame *out)
 {
     size_t off = 12;
     if (len < off + 2) {
@@ -27,7 +26,7 @@ bool parse_l3(const uint8_t *f, size_t len, size_t *l3, size_t *l4,
         type = be16(f + off + 2);
         off += 4;
     }
-    *l3 = off;
+    out->l3 = off;
     if (type == 0x0800) {
         if (len < off + 20 || (f[off] >> 4) != 4) {
             return false;
@@ -37,9 +36,10 @@ bool parse_l3(const uint8_t *f, size_t len, size_t *l3, size_t *l4,
         if (ihl < 20 || tot < ihl || len < off + tot) {
             return false;
         }
-        *proto = f[off + 9];
-        *l4 = off + ihl;
-        *l4_len = tot - ihl;
+        out->proto = f[off + 9];
+        out->l4 = off + ihl;
+        out->l4_len = tot - ihl;
+        out->ipv4 = true;
         return true;
     }
     if (type == 0x86dd) {
@@ -50,44 +50,43 @@ bool parse_l3(const uint8_t *f, size_t len, size_t *l3, size_t *l4,
         if (len < off + 40 + payload) {
             return false;
         }
-        *proto = f[off + 6];
-        *l4 = off + 40;
-        *l4_len = payload;
+        out->proto = f[off + 6];
+        out->l4 = off + 40;
+        out->l4_len = payload;
+        out->ipv4 = false;
         return true;
     }
     return false;
 }
 
-}  // namespace
-
 bool l4_csum_offsets(const uint8_t *frame, size_t len, uint16_t *csum_start,
                      uint16_t *csum_offset)
 {
-    size_t l3, l4, l4_len;
-    uint8_t proto;
-    if (!parse_l3(frame, len, &l3, &l4, &proto, &l4_len)) {
+    ip_frame ip;
+    if (!parse_ip_frame(frame, len, &ip)) {
         return false;
     }
-    if (proto == 6 && l4_len >= 20) {
+    if (ip.proto == 6 && ip.l4_len >= 20) {
         *csum_offset = 16;
-    } else if (proto == 17 && l4_len >= 8) {
+    } else if (ip.proto == 17 && ip.l4_len >= 8) {
         *csum_offset = 6;
     } else {
         return false;
     }
-    *csum_start = static_cast<uint16_t>(l4);
+    *csum_start = static_cast<uint16_t>(ip.l4);
     return true;
 }
 
 bool complete_l4_csum(uint8_t *frame, size_t len)
 {
-    size_t l3, l4, l4_len;
-    uint8_t proto;
+    ip_frame ip;
     uint16_t start, field;
-    if (!parse_l3(frame, len, &l3, &l4, &proto, &l4_len)
+    if (!parse_ip_frame(frame, len, &ip)
         || !l4_csum_offsets(frame, len, &start, &field)) {
         return false;
     }
+    size_t l4 = ip.l4, l4_len = ip.l4_len;
+    uint8_t proto = ip.proto;
     // The field holds the pseudo-header sum; summing the whole segment
     // (field included) and complementing gives the checksum.
     const uint8_t *p = frame + l4;

@@ -16,6 +16,20 @@
 
 namespace linc {
 
+// Where an Ethernet frame's IP and L4 headers are.
+struct ip_frame {
+    size_t l3;          // IP header offset.
+    size_t l4;          // L4 header offset.
+    size_t l4_len;      // L4 length the IP header claims.
+    uint8_t proto;      // IPv4 protocol or IPv6 next header.
+    bool ipv4;
+};
+
+// Parses an Ethernet frame carrying IPv4 or IPv6 (at most one VLAN tag, no
+// IPv6 extension headers), bounded by 'len': false if it is neither, or if
+// the IP header or the length it claims runs past the frame.
+bool parse_ip_frame(const uint8_t *frame, size_t len, ip_frame *out);
+
 // Finds the L4 header of an Ethernet frame carrying IPv4 or IPv6 (at most
 // one VLAN tag, no IPv6 extension headers) with TCP or UDP: '*csum_start'
 // is its offset, '*csum_offset' that of the checksum field within it.

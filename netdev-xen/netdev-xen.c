@@ -493,6 +493,17 @@ struct gso_emit_ctx {
     struct dp_packet_batch *batch;
 };
 
+/* A dp_packet holding a copy of 'len' bytes at 'data'. */
+static struct dp_packet *
+packet_copy(const void *data, size_t len)
+{
+    struct dp_packet *packet;
+
+    packet = dp_packet_new_with_headroom(len, DP_NETDEV_HEADROOM);
+    dp_packet_put(packet, data, len);
+    return packet;
+}
+
 static void
 backlog_push(struct netdev_rxq_xen *rx, struct dp_packet *packet)
 {
@@ -507,10 +518,8 @@ static void
 gso_emit_segment(void *ctx_, const uint8_t *seg, size_t len)
 {
     struct gso_emit_ctx *ctx = ctx_;
-    struct dp_packet *packet;
+    struct dp_packet *packet = packet_copy(seg, len);
 
-    packet = dp_packet_new_with_headroom(len, DP_NETDEV_HEADROOM);
-    dp_packet_put(packet, seg, len);
     if (dp_packet_batch_is_full(ctx->batch)) {
         backlog_push(ctx->rx, packet);
     } else {
@@ -596,13 +605,10 @@ netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
         }
         if (dp_packet_batch_is_full(batch)) {
             /* Segments of an earlier frame filled the batch. */
-            packet = dp_packet_new_with_headroom(p->len, DP_NETDEV_HEADROOM);
-            dp_packet_put(packet, p->data, p->len);
-            backlog_push(rx, packet);
+            backlog_push(rx, packet_copy(p->data, p->len));
             continue;
         }
-        packet = dp_packet_new_with_headroom(p->len, DP_NETDEV_HEADROOM);
-        dp_packet_put(packet, p->data, p->len);
+        packet = packet_copy(p->data, p->len);
         if (p->flags & LINC_VIF_CSUM_BLANK) {
             /* Could not be completed (not TCP/UDP over IP): the guest
              * asked for an offload we cannot do for this packet. */
