@@ -168,6 +168,9 @@ struct linc_vif {
     // 'n_connected' have a backend (unless it is being torn down).
     std::vector<std::unique_ptr<vif_queue>> queues;
     std::atomic<int> n_connected{0};
+    // The largest packet the connected queues can produce, fixed per
+    // connection, so forwarding threads size buffers without locking.
+    std::atomic<uint32_t> max_packet{65536};
 
     // Main thread only.
     std::string failure;                // Why the last connection failed.
@@ -212,6 +215,11 @@ int linc_vif::connect_all(std::string *why)
             return error;
         }
     }
+    uint32_t m = 0;
+    for (size_t i = 0; i < p.queues.size(); i++) {
+        m = std::max(m, queues[i]->backend->max_tx_packet());
+    }
+    max_packet.store(m ? m : 65536, std::memory_order_relaxed);
     // Release: a thread that sees the count sees the connected queues.
     n_connected.store(static_cast<int>(p.queues.size()),
                       std::memory_order_release);
@@ -482,14 +490,7 @@ int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work)
 
 uint32_t linc_vif_max_packet(const struct linc_vif *v)
 {
-    uint32_t m = 0;
-    for (auto &q : v->queues) {
-        std::lock_guard<std::mutex> g(q->mu);
-        if (q->backend) {
-            m = std::max(m, q->backend->max_tx_packet());
-        }
-    }
-    return m ? m : 65536;
+    return v->max_packet.load(std::memory_order_relaxed);
 }
 
 void linc_vif_get_stats(const struct linc_vif *v, struct linc_vif_stats *s)
