@@ -17,6 +17,7 @@ tests_unit_linc_unit_tests_SOURCES += \
 	tests/unit/netif-harness.h \
 	tests/unit/test-netif-hostile.cc \
 	tests/unit/test-netif-rings.cc \
+	tests/unit/test-netif-split.cc \
 	tests/unit/test-netif-threads.cc
 tests_unit_linc_unit_tests_LDADD += netdev-xen/libnetif.a
 endif

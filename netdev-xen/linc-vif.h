@@ -45,8 +45,23 @@ struct linc_vif_options {
 #define LINC_VIF_GSO_TCPV4 1
 #define LINC_VIF_GSO_TCPV6 2
 
-/* One packet: for receive, 'data'/'capacity' are the caller's buffer and
- * the rest is filled in; for send, everything is input. */
+/* A frame still in a guest's granted pages: its TX slots, in order. */
+#define LINC_VIF_MAX_FRAGS 18       /* XEN_NETIF_NR_SLOTS_MIN */
+struct linc_vif_frag {
+    uint32_t gref;
+    uint16_t offset;
+    uint16_t len;
+};
+struct linc_vif_frags {
+    struct linc_vif_frag frags[LINC_VIF_MAX_FRAGS];
+    uint16_t domid;
+    uint16_t n;
+};
+
+/* One packet: for receive, 'data'/'capacity' (and, for a split receive,
+ * 'frags') are the caller's and the rest is filled in; for send,
+ * everything is input, and a nonnull 'frags' means "copy the frame from
+ * those grants", guest to guest, instead of from 'data'. */
 struct linc_vif_pkt {
     uint8_t *data;
     uint32_t len;
@@ -54,6 +69,9 @@ struct linc_vif_pkt {
     uint16_t flags;
     uint8_t gso_type;
     uint16_t gso_size;
+    uint32_t copied;            /* Receive: bytes in 'data' (< len: split). */
+    uint16_t token;             /* Receive: for linc_vif_fetch(). */
+    struct linc_vif_frags *frags;
 };
 
 /* Creates the vif and starts the handshake (publishes features, goes
@@ -90,10 +108,39 @@ size_t linc_vif_segment(const struct linc_vif_pkt *,
                                      size_t len),
                         void *aux);
 
+/* Guest -> switch without copying large frames: as linc_vif_recv(), but a
+ * packet longer than 'copy_limit' bytes (not GSO) has only its first
+ * 'copy_limit' bytes copied into 'data' ('copied' < 'len') and its pieces
+ * described in '*frags'; the checksum of such a packet is not completed.
+ * The guest gets no answer for any packet of the burst until
+ * linc_vif_finish(), so its pages stay valid for linc_vif_send() with
+ * 'frags' and for linc_vif_fetch().  Only the thread that polls 'qid' may
+ * call these three, in that order; another split receive before the
+ * finish returns 0. */
+int linc_vif_recv_split(struct linc_vif *, int qid, struct linc_vif_pkt *,
+                        int max, uint32_t copy_limit);
+/* Copies the rest of split packet 'p' into p->data (which has room for
+ * p->len bytes), completes a partial checksum as linc_vif_recv() does and
+ * sets p->copied = p->len.  False if the guest's grant failed (the packet
+ * is then lost, answered with an error, and a bad grant fails the vif). */
+bool linc_vif_fetch(struct linc_vif *, int qid, struct linc_vif_pkt *p);
+/* Answers the guest for the split receive on 'qid'. */
+void linc_vif_finish(struct linc_vif *, int qid);
+/* Whether a frame in one of 'src''s guest's pages can be copied straight
+ * into 'dst''s guest (same hypervisor) and 'dst' takes partial checksums. */
+bool linc_vif_can_copy_between(const struct linc_vif *src,
+                               const struct linc_vif *dst);
+bool linc_vif_takes_partial_csum(const struct linc_vif *);
+
 /* Switch -> guest: delivers up to 'n' packets to queue 'qid'; the rest are
- * dropped and counted.  Returns how many were delivered. */
+ * dropped and counted.  Returns how many were delivered.  With
+ * 'foreign_failed' ('n' entries), a packet with 'frags' whose guest-to-guest
+ * copy failed on the source's side is flagged there instead (the caller
+ * asks the source with linc_vif_fetch() whose fault it was). */
 int linc_vif_send(struct linc_vif *, int qid, const struct linc_vif_pkt *,
                   int n);
+int linc_vif_send_ex(struct linc_vif *, int qid, const struct linc_vif_pkt *,
+                     int n, bool *foreign_failed);
 /* Before a forwarding thread sleeps on queue 'qid': processes pending
  * events, re-arms notification, and returns the fd to wait on, or -1 if
  * there is work already (do not sleep) or the queue is down (then wait on

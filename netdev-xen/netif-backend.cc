@@ -15,9 +15,12 @@ namespace {
 // Ring slots a packet can take: data slots plus extras.
 constexpr unsigned max_packet_slots = netif_max_slots + netif_max_extras;
 // Segment scratch: a burst consumes at most one ring's worth of slots and
-// each slot is at most one segment.
+// each slot is at most one segment, except that a guest-to-guest packet
+// may need one more segment per source piece (a segment never crosses a
+// page on either side).
 constexpr size_t max_burst_slots =
     std::max(netif_tx_ring_size, netif_rx_ring_size);
+constexpr size_t max_burst_segs = 2 * max_burst_slots + 2 * max_packet_slots;
 
 const char *gntst_name(int16_t st)
 {
@@ -80,12 +83,17 @@ struct netif_backend::tx_pending {
     uint8_t gso_type;
     uint16_t gso_size;
     uint32_t len;
+    uint32_t copied;            // bytes copied by the burst (< len: split)
+    grant_frag frags[netif_max_slots];  // the data slots, for tx_fetch()
 };
 
 // One switch packet placed into guest RX buffers.
 struct netif_backend::rx_pending {
     uint32_t first_seg;
-    uint16_t nsegs;             // == data slots
+    uint16_t nsegs;             // segments (>= data slots with a source)
+    uint16_t in_index;          // index in rx_burst()'s 'pkts'
+    bool foreign;               // copied guest to guest
+    uint16_t slot_len[max_packet_slots];    // bytes per data slot
     bool gso;                   // slot 1 is a GSO extra
     uint16_t rx_flags;          // NETRXF_* for the first slot
     uint16_t ids[max_packet_slots];
@@ -97,7 +105,7 @@ struct netif_backend::rx_pending {
 netif_backend::netif_backend(backend_platform *platform, void *tx_page,
                              void *rx_page, const netif_backend_config &config)
     : platform_(platform), config_(config),
-      segs_(max_burst_slots), tx_pkts_(netif_tx_ring_size),
+      segs_(max_burst_segs), tx_pkts_(netif_tx_ring_size),
       rx_pkts_(netif_rx_ring_size)
 {
     // The frontend initialised the shared rings (SHARED_RING_INIT); we
@@ -157,6 +165,21 @@ void netif_backend::notify(evtchn_port_t port)
     counters_.notifications_sent++;
 }
 
+// After a guest-to-guest segment failed: whether our guest's buffer takes
+// a write, i.e. whether the fault is the other guest's.  One byte is
+// written into a buffer we are about to answer with an error anyway.
+bool netif_backend::dest_writable(const grant_copy_segment &failed_seg)
+{
+    static const uint8_t probe_byte = 0;
+    grant_copy_segment probe{};
+    probe.source.virt = const_cast<uint8_t *>(&probe_byte);
+    probe.dest.foreign = failed_seg.dest.foreign;
+    probe.len = 1;
+    probe.flags = grant_copy_segment::dest_gref;
+    counters_.grant_copy_calls++;
+    return platform_->grant_copy(&probe, 1) == 0 && probe.status == gntst_okay;
+}
+
 bool netif_backend::grant_copy(size_t nsegs)
 {
     counters_.grant_copy_calls++;
@@ -177,7 +200,7 @@ bool netif_backend::grant_copy(size_t nsegs)
 // local copy and validates only the copies.
 netif_backend::parse_result
 netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
-                               size_t *nsegs)
+                               size_t *nsegs, uint32_t copy_limit)
 {
     const netif_features &f = config_.features;
     RING_IDX i = tx_.req_cons;
@@ -348,24 +371,61 @@ netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
     }
     p->out = out;
     p->status = NETIF_RSP_OKAY;
-    uint32_t pos = 0;
     for (unsigned k = 0; k < nreqs; k++) {
+        p->frags[k] = grant_frag{reqs[k].gref, reqs[k].offset,
+                                 uint16_t(k == 0 ? first_len : reqs[k].size)};
+    }
+    // A GSO frame is cut into segments from our copy, so it is copied
+    // whole; so is anything that fits under the limit.
+    const bool split = total > copy_limit
+                       && p->gso_type == XEN_NETIF_GSO_TYPE_NONE;
+    p->copied = split ? copy_limit : total;
+    uint32_t pos = 0;
+    for (unsigned k = 0; k < nreqs && pos < p->copied; k++) {
         grant_copy_segment &s = segs_[*nsegs];
-        s.source.foreign.ref = reqs[k].gref;
-        s.source.foreign.offset = reqs[k].offset;
+        s.source.foreign.ref = p->frags[k].gref;
+        s.source.foreign.offset = p->frags[k].offset;
         s.source.foreign.domid = config_.frontend_domid;
         s.dest.virt = out->data + pos;
-        s.len = k == 0 ? first_len : reqs[k].size;
+        s.len = uint16_t(std::min<uint32_t>(p->frags[k].len, p->copied - pos));
         s.flags = grant_copy_segment::source_gref;
         s.status = gntst_okay;
         pos += s.len;
         ++*nsegs;
         p->nsegs++;
     }
+    if (split) {
+        counters_.tx_split_packets++;
+        out->frags->n = uint16_t(nreqs);
+        out->frags->domid = config_.frontend_domid;
+        std::copy(p->frags, p->frags + nreqs, out->frags->frags);
+    }
     return parse_result::parsed;
 }
 
 size_t netif_backend::tx_burst(packet_buf *out, size_t max)
+{
+    if (tx_open_) {
+        return 0;
+    }
+    size_t n = tx_gather(out, max, UINT32_MAX);
+    tx_finish();
+    return n;
+}
+
+size_t netif_backend::tx_burst_split(packet_buf *out, size_t max,
+                                     uint32_t copy_limit)
+{
+    if (tx_open_) {
+        return 0;
+    }
+    return tx_gather(out, max, copy_limit);
+}
+
+// Takes up to 'max' packets off the TX ring and copies them (or their
+// first 'copy_limit' bytes) into 'out'; leaves 'tx_open_' packets to answer.
+size_t netif_backend::tx_gather(packet_buf *out, size_t max,
+                                uint32_t copy_limit)
 {
     if (failed()) {
         return 0;
@@ -386,7 +446,8 @@ size_t netif_backend::tx_burst(packet_buf *out, size_t max)
     size_t npkts = 0, nsegs = 0, nout = 0;
     while (npkts < max && tx_.req_cons != prod) {
         tx_pending *p = &tx_pkts_[npkts];
-        parse_result r = parse_tx_packet(prod, p, &out[nout], &nsegs);
+        parse_result r = parse_tx_packet(prod, p, &out[nout], &nsegs,
+                                         copy_limit);
         if (r != parse_result::parsed) {
             break;
         }
@@ -435,6 +496,8 @@ size_t netif_backend::tx_burst(packet_buf *out, size_t max)
             }
             packet_buf &b = out[delivered++];
             b.len = p->len;
+            b.copied = p->copied;
+            b.token = uint16_t(k);
             b.flags = p->flags;
             b.gso_type = p->gso_type;
             b.gso_size = p->gso_size;
@@ -443,7 +506,70 @@ size_t netif_backend::tx_burst(packet_buf *out, size_t max)
         } else if (p->status == NETIF_RSP_ERROR) {
             counters_.tx_errors++;
         }
+    }
+    tx_open_ = npkts;
+    return delivered;
+}
 
+bool netif_backend::tx_fetch(uint16_t token, uint8_t *dst, uint32_t copied)
+{
+    if (token >= tx_open_ || tx_pkts_[token].status != NETIF_RSP_OKAY
+        || failed()) {
+        return false;
+    }
+    tx_pending *p = &tx_pkts_[token];
+    size_t nsegs = 0;
+    uint32_t pos = 0;
+    for (unsigned k = 0; k < p->ndata; k++) {
+        const grant_frag &f = p->frags[k];
+        uint32_t end = pos + f.len;
+        if (end > copied) {
+            uint32_t skip = copied > pos ? copied - pos : 0;
+            grant_copy_segment &s = segs_[nsegs++];
+            s.source.foreign.ref = f.gref;
+            s.source.foreign.offset = uint16_t(f.offset + skip);
+            s.source.foreign.domid = config_.frontend_domid;
+            s.dest.virt = dst + pos + skip;
+            s.len = uint16_t(f.len - skip);
+            s.flags = grant_copy_segment::source_gref;
+            s.status = gntst_okay;
+        }
+        pos = end;
+    }
+    if (nsegs && !grant_copy(nsegs)) {
+        p->status = NETIF_RSP_ERROR;
+        return false;
+    }
+    for (size_t i = 0; i < nsegs; i++) {
+        if (segs_[i].status != gntst_okay) {
+            p->status = NETIF_RSP_ERROR;
+            counters_.tx_errors++;
+            if (segs_[i].status == gntst_eagain) {
+                counters_.grant_copy_eagain++;
+            } else {
+                fail(netif_error::tx_grant_copy, "gref %u: %s",
+                     segs_[i].source.foreign.ref, gntst_name(segs_[i].status));
+            }
+            return false;
+        }
+    }
+    p->copied = p->len;
+    return true;
+}
+
+void netif_backend::tx_finish()
+{
+    tx_respond(tx_open_);
+    tx_open_ = 0;
+}
+
+void netif_backend::tx_respond(size_t npkts)
+{
+    if (npkts == 0) {
+        return;
+    }
+    for (size_t k = 0; k < npkts; k++) {
+        tx_pending *p = &tx_pkts_[k];
         // Responses: first data slot, its extras (NULL), other data slots.
         for (unsigned s = 0; s < p->ndata; s++) {
             netif_tx_response *rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
@@ -472,11 +598,14 @@ size_t netif_backend::tx_burst(packet_buf *out, size_t max)
     if (notify_guest) {
         notify(config_.tx_port);
     }
-    return delivered;
 }
 
-size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
+size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
+                               bool *foreign_failed)
 {
+    if (foreign_failed) {
+        std::fill(foreign_failed, foreign_failed + n, false);
+    }
     if (failed()) {
         counters_.rx_dropped_failed += n;
         return 0;
@@ -528,12 +657,31 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
             counters_.rx_dropped_no_buffers++;
             continue;
         }
+        // A source that does not add up to the packet is the caller's bug;
+        // never copy past what it describes.
+        const frame_frags *src = pkt.source;
+        if (src) {
+            uint32_t total = 0;
+            for (unsigned i = 0; i < src->n && i < netif_max_slots; i++) {
+                total += src->frags[i].len;
+            }
+            if (src->n > netif_max_slots || total != pkt.len) {
+                counters_.rx_dropped_invalid++;
+                continue;
+            }
+        }
+        if (nsegs + ndata + (src ? src->n : 0) > segs_.size()) {
+            counters_.rx_dropped_no_buffers++;
+            continue;
+        }
 
         // Take the guest's buffers, one local copy each.
         rx_pending *p = &rx_pkts_[npkts];
         p->first_seg = nsegs;
         p->nsegs = 0;
         p->nslots = 0;
+        p->in_index = uint16_t(k);
+        p->foreign = src != nullptr;
         p->gso = gso;
         p->gso_type = pkt.gso_type;
         p->gso_size = pkt.gso_size;
@@ -547,6 +695,9 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
             p->rx_flags |= NETRXF_extra_info;
         }
         uint32_t pos = 0;
+        unsigned d = 0;         // data slot
+        unsigned sf = 0;        // source piece, and bytes of it used
+        uint32_t sf_used = 0;
         bool dup = false;
         for (unsigned s = 0; s < nslots; s++) {
             netif_rx_request req =
@@ -560,16 +711,40 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
             if (gso && s == 1) {
                 continue;       // the extra-info slot carries no data
             }
-            grant_copy_segment &seg = segs_[nsegs++];
-            seg.source.virt = const_cast<uint8_t *>(pkt.data) + pos;
-            seg.dest.foreign.ref = req.gref;
-            seg.dest.foreign.offset = 0;
-            seg.dest.foreign.domid = config_.frontend_domid;
-            seg.len = std::min<uint32_t>(pkt.len - pos, page_size);
-            seg.flags = grant_copy_segment::dest_gref;
-            seg.status = gntst_okay;
-            pos += seg.len;
-            p->nsegs++;
+            const uint32_t slot_len = std::min<uint32_t>(pkt.len - pos,
+                                                         page_size);
+            p->slot_len[d++] = uint16_t(slot_len);
+            for (uint32_t done = 0; done < slot_len;) {
+                grant_copy_segment &seg = segs_[nsegs++];
+                seg.dest.foreign.ref = req.gref;
+                seg.dest.foreign.offset = uint16_t(done);
+                seg.dest.foreign.domid = config_.frontend_domid;
+                seg.status = gntst_okay;
+                if (src) {
+                    // Guest to guest: neither side may cross a page.
+                    const grant_frag &f = src->frags[sf];
+                    uint32_t len = std::min(slot_len - done, f.len - sf_used);
+                    seg.source.foreign.ref = f.gref;
+                    seg.source.foreign.offset = uint16_t(f.offset + sf_used);
+                    seg.source.foreign.domid = src->domid;
+                    seg.len = uint16_t(len);
+                    seg.flags = grant_copy_segment::source_gref
+                                | grant_copy_segment::dest_gref;
+                    sf_used += len;
+                    if (sf_used == f.len) {
+                        sf++;
+                        sf_used = 0;
+                    }
+                } else {
+                    seg.source.virt = const_cast<uint8_t *>(pkt.data) + pos
+                                      + done;
+                    seg.len = uint16_t(slot_len);
+                    seg.flags = grant_copy_segment::dest_gref;
+                }
+                done += seg.len;
+                p->nsegs++;
+            }
+            pos += slot_len;
         }
         npkts++;
         if (dup) {
@@ -603,13 +778,19 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
             ok = false;
             if (seg.status == gntst_eagain) {
                 counters_.grant_copy_eagain++;
+            } else if (p->foreign && foreign_failed && !failed()
+                       && dest_writable(seg)) {
+                // Our guest's buffer is fine: the source's grant failed.
+                counters_.rx_foreign_failed++;
+                foreign_failed[p->in_index] = true;
             } else if (seg.status != gntst_general_error || !failed()) {
                 fail(netif_error::rx_grant_copy, "gref %u: %s",
                      seg.dest.foreign.ref, gntst_name(seg.status));
             }
             break;
         }
-        unsigned d = 0;     // data segment index
+        unsigned d = 0;     // data slot index
+        const unsigned ndata = p->nslots - (p->gso ? 1 : 0);
         for (unsigned s = 0; s < p->nslots; s++) {
             RING_IDX idx = rx_.rsp_prod_pvt++;
             rx_ids_.reset(p->ids[s]);
@@ -632,21 +813,21 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n)
                 rsp->status = NETIF_RSP_ERROR;
                 continue;
             }
-            const grant_copy_segment &seg = segs_[p->first_seg + d];
             uint16_t flags = d == 0 ? p->rx_flags : 0;
-            if (d + 1 < p->nsegs) {
+            if (d + 1 < ndata) {
                 flags |= NETRXF_more_data;
             }
             rsp->flags = flags;
-            rsp->status = int16_t(seg.len);
+            rsp->status = int16_t(p->slot_len[d]);
             d++;
         }
         if (ok) {
             delivered++;
             counters_.rx_packets++;
+            counters_.rx_foreign_packets += p->foreign;
             uint32_t len = 0;
-            for (unsigned s = 0; s < p->nsegs; s++) {
-                len += segs_[p->first_seg + s].len;
+            for (unsigned s = 0; s < ndata; s++) {
+                len += p->slot_len[s];
             }
             counters_.rx_bytes += len;
         } else {

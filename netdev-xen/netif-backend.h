@@ -48,23 +48,45 @@ enum packet_flags : uint16_t {
     packet_data_validated = 1 << 1,  // checksum already verified
 };
 
+// One piece of a packet still in a guest's granted page: a TX slot.
+struct grant_frag {
+    grant_ref_t gref;
+    uint16_t offset;
+    uint16_t len;
+};
+
+// The whole frame of a split packet, as the guest's TX slots hold it, in
+// order.  At most netif_max_slots pieces.
+struct frame_frags {
+    grant_frag frags[netif_max_slots];
+    domid_t domid;          // whose grants
+    uint16_t n;
+};
+
 // A caller-owned, fixed-capacity packet buffer (from the caller's pool).
 struct packet_buf {
     uint8_t *data;
-    uint32_t len;           // out: bytes written
+    uint32_t len;           // out: the packet's length
     uint32_t capacity;      // in
     uint16_t flags;         // out: packet_flags
     uint8_t gso_type;       // out: XEN_NETIF_GSO_TYPE_*
     uint16_t gso_size;      // out: MSS when gso_type != NONE
+    // Split bursts (tx_burst with a copy limit) only.
+    uint32_t copied = 0;    // out: bytes in 'data' (< len when split)
+    uint16_t token = 0;     // out: the packet's index for tx_fetch()
+    frame_frags *frags = nullptr;   // in: where the frame's pieces go
 };
 
-// A packet to deliver to the guest.
+// A packet to deliver to the guest: from local memory ('data'), or, with
+// 'source' set, straight from another guest's granted pages (then 'data'
+// is unused and the backend copies guest to guest in one grant copy).
 struct packet_view {
     const uint8_t *data;
     uint32_t len;
     uint16_t flags;         // packet_flags
     uint8_t gso_type;       // XEN_NETIF_GSO_TYPE_*
     uint16_t gso_size;
+    const frame_frags *source = nullptr;
 };
 
 // Why a vif failed (or what a counted error was).
@@ -115,6 +137,9 @@ struct netif_counters {
     uint64_t grant_copy_eagain;     // transient (paged-out) segments
     uint64_t events;                // on_event() calls
     uint64_t spurious_events;       // events that found no work
+    uint64_t rx_foreign_packets;    // delivered guest to guest
+    uint64_t rx_foreign_failed;     // guest-to-guest copy failed
+    uint64_t tx_split_packets;      // left in the guest's pages (headers)
     uint64_t errors[netif_error_kinds];
 };
 
@@ -152,9 +177,33 @@ public:
     // other, never replaced.
     size_t tx_burst(packet_buf *out, size_t max);
 
+    // Guest -> switch, leaving large frames in the guest's pages.  As
+    // tx_burst(), but a packet longer than 'copy_limit' (and not GSO) has
+    // only its first 'copy_limit' bytes copied ('copied' < 'len') and its
+    // pieces described in '*frags' (which the caller must provide in each
+    // 'out' entry).  Nothing of the burst is answered to the guest until
+    // tx_finish(): until then the guest keeps the pages granted and the
+    // caller may copy from them (rx_burst with a 'source') or fetch the
+    // rest (tx_fetch).  Returns 0 while a split burst is unfinished.
+    size_t tx_burst_split(packet_buf *out, size_t max, uint32_t copy_limit);
+    // Copies the rest of split packet 'token' (bytes 'copied' .. 'len')
+    // into 'dst' + 'copied'; 'dst' has room for 'len' bytes.  Returns
+    // false if that failed: the packet is then answered with an error,
+    // and a bad grant fails the vif.
+    bool tx_fetch(uint16_t token, uint8_t *dst, uint32_t copied);
+    // Answers every packet of the split burst (in ring order), publishes
+    // the responses once and notifies if the ring says so.
+    void tx_finish();
+    bool tx_unfinished() const { return tx_open_ != 0; }
+
     // Switch -> guest.  Returns how many of the 'n' packets were delivered;
-    // the others were dropped and counted (never blocks).
-    size_t rx_burst(const packet_view *pkts, size_t n);
+    // the others were dropped and counted (never blocks).  With
+    // 'foreign_failed' (n entries) a packet whose guest-to-guest copy
+    // failed is answered with an error without failing this vif (the
+    // fault may be the source guest's) and flagged there for the caller
+    // to sort out; without it such a failure counts against this vif.
+    size_t rx_burst(const packet_view *pkts, size_t n,
+                    bool *foreign_failed = nullptr);
 
     // Whether the TX ring holds requests we have not consumed.
     bool needs_work() const;
@@ -197,8 +246,12 @@ private:
     void notify(evtchn_port_t port);
     enum class parse_result { parsed, incomplete, malformed };
     parse_result parse_tx_packet(RING_IDX prod, tx_pending *p,
-                                 packet_buf *out, size_t *nsegs);
+                                 packet_buf *out, size_t *nsegs,
+                                 uint32_t copy_limit);
+    size_t tx_gather(packet_buf *out, size_t max, uint32_t copy_limit);
+    void tx_respond(size_t npkts);
     bool grant_copy(size_t nsegs);
+    bool dest_writable(const grant_copy_segment &failed_seg);
 
     backend_platform *platform_;
     netif_backend_config config_;
@@ -210,6 +263,7 @@ private:
     netif_counters counters_{};
     uint32_t spurious_run_ = 0;
     RING_IDX rx_prod_seen_ = 0;
+    size_t tx_open_ = 0;        // packets of an unfinished split burst
 
     // Burst scratch, sized once.
     std::vector<grant_copy_segment> segs_;

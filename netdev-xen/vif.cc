@@ -33,6 +33,13 @@ static_assert(LINC_VIF_GSO_TCPV6 == XEN_NETIF_GSO_TYPE_TCPV6, "gso values");
 static_assert(sizeof(linc_vif_pkt) == sizeof(packet_buf), "same layout");
 static_assert(offsetof(linc_vif_pkt, gso_size) == offsetof(packet_buf, gso_size),
               "same layout");
+static_assert(offsetof(linc_vif_pkt, frags) == offsetof(packet_buf, frags),
+              "same layout");
+static_assert(sizeof(linc_vif_frags) == sizeof(frame_frags)
+              && LINC_VIF_MAX_FRAGS == netif_max_slots
+              && offsetof(linc_vif_frags, n) == offsetof(frame_frags, n)
+              && sizeof(linc_vif_frag) == sizeof(grant_frag),
+              "same layout");
 
 namespace {
 
@@ -171,6 +178,7 @@ struct linc_vif {
     // The largest packet the connected queues can produce, fixed per
     // connection, so forwarding threads size buffers without locking.
     std::atomic<uint32_t> max_packet{65536};
+    std::atomic<bool> partial_csum{false};  // frontend takes csum_blank
 
     // Main thread only.
     std::string failure;                // Why the last connection failed.
@@ -220,6 +228,7 @@ int linc_vif::connect_all(std::string *why)
         m = std::max(m, queues[i]->backend->max_tx_packet());
     }
     max_packet.store(m ? m : 65536, std::memory_order_relaxed);
+    partial_csum.store(p.csum_offload, std::memory_order_relaxed);
     // Release: a thread that sees the count sees the connected queues.
     n_connected.store(static_cast<int>(p.queues.size()),
                       std::memory_order_release);
@@ -259,6 +268,17 @@ int fail_create(linc_vif *v, char **errp, int error, const std::string &why)
     }
     delete v;
     return error;
+}
+
+// Other ports expect complete checksums; finish what the guest left
+// partial (its NIC offload, in effect).
+void complete_csum(linc_vif_pkt &p)
+{
+    if ((p.flags & LINC_VIF_CSUM_BLANK)
+        && linc::complete_l4_csum(p.data, p.len)) {
+        p.flags = static_cast<uint16_t>(
+            (p.flags & ~LINC_VIF_CSUM_BLANK) | LINC_VIF_DATA_VALIDATED);
+    }
 }
 
 }  // namespace
@@ -424,21 +444,90 @@ int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
     size_t n = b->tx_burst(reinterpret_cast<packet_buf *>(pkts),
                            static_cast<size_t>(max));
     for (size_t i = 0; i < n; i++) {
-        // Other ports expect complete checksums; finish what the guest
-        // left partial (its NIC offload, in effect).
-        linc_vif_pkt &p = pkts[i];
-        if ((p.flags & LINC_VIF_CSUM_BLANK)
-            && linc::complete_l4_csum(p.data, p.len)) {
-            p.flags = static_cast<uint16_t>(
-                (p.flags & ~LINC_VIF_CSUM_BLANK) | LINC_VIF_DATA_VALIDATED);
+        complete_csum(pkts[i]);
+    }
+    return static_cast<int>(n);
+}
+
+int linc_vif_recv_split(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
+                        int max, uint32_t copy_limit)
+{
+    if (qid < 0 || qid >= linc_vif_n_queues(v) || max <= 0) {
+        return 0;
+    }
+    vif_queue &q = *v->queues[qid];
+    std::lock_guard<std::mutex> g(q.mu);
+    netif_backend *b = q.backend.get();
+    if (!b || b->failed()) {
+        return 0;
+    }
+    size_t n = b->tx_burst_split(reinterpret_cast<packet_buf *>(pkts),
+                                 static_cast<size_t>(max), copy_limit);
+    for (size_t i = 0; i < n; i++) {
+        if (pkts[i].copied == pkts[i].len) {
+            complete_csum(pkts[i]);
         }
     }
     return static_cast<int>(n);
 }
 
+bool linc_vif_fetch(struct linc_vif *v, int qid, struct linc_vif_pkt *p)
+{
+    if (p->copied >= p->len) {
+        return true;
+    }
+    if (qid < 0 || qid >= linc_vif_n_queues(v)) {
+        return false;
+    }
+    vif_queue &q = *v->queues[qid];
+    std::lock_guard<std::mutex> g(q.mu);
+    netif_backend *b = q.backend.get();
+    if (!b || !b->tx_fetch(p->token, p->data, p->copied)) {
+        return false;
+    }
+    p->copied = p->len;
+    complete_csum(*p);
+    return true;
+}
+
+void linc_vif_finish(struct linc_vif *v, int qid)
+{
+    if (qid < 0 || qid >= linc_vif_n_queues(v)) {
+        return;
+    }
+    vif_queue &q = *v->queues[qid];
+    std::lock_guard<std::mutex> g(q.mu);
+    // A queue torn down and reconnected since the receive has a new
+    // backend with nothing open: then there is nothing to answer.
+    if (q.backend) {
+        q.backend->tx_finish();
+    }
+}
+
+bool linc_vif_can_copy_between(const struct linc_vif *src,
+                               const struct linc_vif *dst)
+{
+    // One hypervisor: both on real Xen, or both on the same simxen.
+    return src->opts.sim == dst->opts.sim
+           && (!src->opts.sim || src->simxen_dir == dst->simxen_dir);
+}
+
+bool linc_vif_takes_partial_csum(const struct linc_vif *v)
+{
+    return v->partial_csum.load(std::memory_order_relaxed);
+}
+
 int linc_vif_send(struct linc_vif *v, int qid, const struct linc_vif_pkt *pkts,
                   int n)
 {
+    return linc_vif_send_ex(v, qid, pkts, n, nullptr);
+}
+
+int linc_vif_send_ex(struct linc_vif *v, int qid,
+                     const struct linc_vif_pkt *pkts, int n,
+                     bool *foreign_failed)
+{
+
     int nq = linc_vif_n_queues(v);
     if (!nq || n <= 0) {
         return 0;
@@ -456,9 +545,13 @@ int linc_vif_send(struct linc_vif *v, int qid, const struct linc_vif_pkt *pkts,
         for (int i = 0; i < chunk; i++) {
             const linc_vif_pkt &p = pkts[sent + i];
             views[i] = packet_view{p.data, p.len, p.flags, p.gso_type,
-                                   p.gso_size};
+                                   p.gso_size,
+                                   reinterpret_cast<const frame_frags *>(
+                                       p.frags)};
         }
-        size_t done = b->rx_burst(views, static_cast<size_t>(chunk));
+        size_t done = b->rx_burst(views, static_cast<size_t>(chunk),
+                                  foreign_failed ? foreign_failed + sent
+                                                 : nullptr);
         sent += chunk;
         if (done < static_cast<size_t>(chunk)) {
             // The backend counted the drops; report only deliveries.
