@@ -118,6 +118,7 @@ struct linc_port {
     struct netdev_rxq **rxqs;
     int n_rxq;
     int n_txq;
+    bool is_xen;                /* Takes borrowed packets (netdev-xen.h). */
 };
 
 /* One receive queue a forwarding thread polls. */
@@ -134,6 +135,13 @@ struct linc_pending_output {
 
 #define LINC_MAX_PENDING_PORTS 32
 
+/* Borrowed packets of the current burst waiting for one xen port. */
+struct linc_pending_borrowed {
+    struct linc_port *port;
+    int n;
+    struct dp_packet *packets[NETDEV_MAX_BURST];
+};
+
 /* Per-thread execution state: everything a burst needs, preallocated. */
 struct linc_ctx {
     struct linc_dp *dp;
@@ -145,6 +153,11 @@ struct linc_ctx {
     struct flow *keys[LINC_MAX_RECIRC_DEPTH + 1]; /* NETDEV_MAX_BURST each. */
     struct linc_pending_output out[LINC_MAX_PENDING_PORTS];
     size_t n_out;
+    /* While a borrowed burst from a xen rxq is processed: that rxq, and
+     * its packets bound for other xen ports. */
+    struct netdev_rxq *borrow_rxq;
+    struct linc_pending_borrowed borrowed[LINC_MAX_PENDING_PORTS];
+    size_t n_borrowed;
     uint64_t n_packets;         /* Received by this thread. */
 };
 
@@ -345,6 +358,7 @@ linc_port_open(struct netdev *netdev, odp_port_t port_no,
 
     port->n_rxq = MAX(netdev_n_rxq(netdev), 1);
     port->n_txq = MAX(netdev_n_txq(netdev), 1);
+    port->is_xen = netdev_xen_is_xen(netdev);
     port->rxqs = xcalloc(port->n_rxq, sizeof *port->rxqs);
     for (int i = 0; i < port->n_rxq; i++) {
         error = netdev_rxq_open(netdev, &port->rxqs[i], i);
@@ -1256,8 +1270,47 @@ linc_ctx_port(struct linc_ctx *ctx, odp_port_t port_no)
 }
 
 static void
+linc_ctx_flush_borrowed(struct linc_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->n_borrowed; i++) {
+        struct linc_pending_borrowed *b = &ctx->borrowed[i];
+        struct linc_port *port = b->port;
+
+        netdev_xen_send_borrowed(port->netdev, ctx->tx_qid % port->n_txq,
+                                 ctx->borrow_rxq, b->packets, b->n);
+    }
+    ctx->n_borrowed = 0;
+}
+
+/* Queues borrowed 'packet' for xen port 'port'. */
+static void
+linc_ctx_output_borrowed(struct linc_ctx *ctx, struct linc_port *port,
+                         struct dp_packet *packet)
+{
+    struct linc_pending_borrowed *b = NULL;
+
+    for (size_t i = 0; i < ctx->n_borrowed; i++) {
+        if (ctx->borrowed[i].port == port) {
+            b = &ctx->borrowed[i];
+            break;
+        }
+    }
+    if (!b) {
+        if (ctx->n_borrowed == LINC_MAX_PENDING_PORTS) {
+            linc_ctx_flush_borrowed(ctx);
+        }
+        b = &ctx->borrowed[ctx->n_borrowed++];
+        b->port = port;
+        b->n = 0;
+    }
+    /* A burst holds at most NETDEV_MAX_BURST borrowed packets. */
+    b->packets[b->n++] = packet;
+}
+
+static void
 linc_ctx_flush(struct linc_ctx *ctx)
 {
+    linc_ctx_flush_borrowed(ctx);
     for (size_t i = 0; i < ctx->n_out; i++) {
         struct linc_pending_output *o = &ctx->out[i];
         struct linc_port *port = o->port;
@@ -1409,6 +1462,50 @@ struct linc_flow_group {
     uint16_t tcp_flags;
 };
 
+/* Runs 'acts' on borrowed 'batch' (see linc_process_batch()): plain output
+ * to a xen port sends from the slots or guest to guest; anything else
+ * works on owned copies. */
+static void
+linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
+                      const struct linc_actions *acts)
+{
+    const struct nlattr *actions = (const struct nlattr *) acts->data;
+    struct dp_packet_batch owned;
+    struct dp_packet *packet;
+    uint32_t port_no;
+
+    switch (linc_actions_classify(actions, acts->len, &port_no)) {
+    case LINC_ACTIONS_DROP:
+        return;
+
+    case LINC_ACTIONS_OUTPUT: {
+        struct linc_port *port = linc_ctx_port(ctx, u32_to_odp(port_no));
+
+        if (port && port->is_xen && !batch->trunc) {
+            COVERAGE_ADD(linc_fast_output, dp_packet_batch_size(batch));
+            DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+                linc_ctx_output_borrowed(ctx, port, packet);
+            }
+            return;
+        }
+        break;
+    }
+
+    case LINC_ACTIONS_GENERAL:
+        break;
+    }
+
+    dp_packet_batch_init(&owned);
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        struct dp_packet *copy = netdev_xen_rxq_own(ctx->borrow_rxq, packet);
+
+        if (copy) {
+            dp_packet_batch_add(&owned, copy);
+        }
+    }
+    linc_execute_actions(ctx, &owned, true, actions, acts->len);
+}
+
 static struct flow *
 linc_ctx_keys(struct linc_ctx *ctx)
 {
@@ -1425,7 +1522,10 @@ static void
 linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
 {
     struct linc_dp *dp = ctx->dp;
-    const size_t n = dp_packet_batch_size(batch);
+    /* Packets straight from a xen rxq's slots: never freed, only sent to
+     * xen ports or copied (see netdev-xen.h).  Recirculated ones are ours. */
+    struct netdev_rxq *borrow_rxq = ctx->depth ? NULL : ctx->borrow_rxq;
+    size_t n = 0;
     const uint64_t *key_ptrs[NETDEV_MAX_BURST];
     struct linc_flow *flows[NETDEV_MAX_BURST];
     struct linc_flow_group groups[NETDEV_MAX_BURST];
@@ -1437,9 +1537,21 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     size_t i;
 
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        flow_extract(packet, &keys[i]);
-        key_ptrs[i] = (const uint64_t *) &keys[i];
+        flow_extract(packet, &keys[n]);
+        if (borrow_rxq) {
+            int error = netdev_xen_rxq_settle(borrow_rxq, packet, &keys[n]);
+
+            if (error == EAGAIN) {
+                flow_extract(packet, &keys[n]);
+            } else if (error) {
+                continue;       /* Lost in the guest's pages. */
+            }
+        }
+        batch->packets[n] = packet;
+        key_ptrs[n] = (const uint64_t *) &keys[n];
+        n++;
     }
+    batch->count = n;
     n_hit = linc_flow_table_lookup_batch(dp->flows, key_ptrs, n, flows,
                                          &n_probes);
 
@@ -1475,8 +1587,13 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
 
         linc_flow_account(g->flow, dp_packet_batch_size(&g->batch),
                           g->n_bytes, now, g->tcp_flags);
-        linc_execute_actions(ctx, &g->batch, true,
-                             (const struct nlattr *) acts->data, acts->len);
+        if (borrow_rxq) {
+            linc_execute_borrowed(ctx, &g->batch, acts);
+        } else {
+            linc_execute_actions(ctx, &g->batch, true,
+                                 (const struct nlattr *) acts->data,
+                                 acts->len);
+        }
     }
 
     /* Misses go one by one: the first may install the flow the next uses.
@@ -1489,6 +1606,13 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
             continue;
         }
         n_missed++;
+        if (borrow_rxq) {
+            batch->packets[i] = netdev_xen_rxq_own(borrow_rxq,
+                                                   batch->packets[i]);
+            if (!batch->packets[i]) {
+                continue;
+            }
+        }
         linc_flow_table_lookup_batch(dp->flows, &key_ptrs[i], 1, &f, NULL);
         if (f) {
             struct dp_packet_batch b;
@@ -1755,6 +1879,40 @@ linc_now_us(void)
     return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
+/* A xen rxq: its packets are borrowed for the burst (netdev-xen.h). */
+static int
+linc_poll_xen_rxq(struct linc_thread *t, struct linc_poll *poll)
+{
+    struct dp_packet_batch borrowed, owned;
+    struct dp_packet *packet;
+    int n;
+
+    if (netdev_xen_rxq_recv_borrowed(poll->rxq, &borrowed, &owned)) {
+        return 0;
+    }
+    DP_PACKET_BATCH_FOR_EACH (i, packet, &borrowed) {
+        pkt_metadata_init(&packet->md, poll->port->port_no);
+    }
+    DP_PACKET_BATCH_FOR_EACH (i, packet, &owned) {
+        pkt_metadata_init(&packet->md, poll->port->port_no);
+    }
+    n = dp_packet_batch_size(&borrowed) + dp_packet_batch_size(&owned);
+    t->ctx.n_packets += n;
+    if (dp_packet_batch_size(&owned)) {
+        linc_process_batch(&t->ctx, &owned);
+    }
+    if (dp_packet_batch_size(&borrowed)) {
+        t->ctx.borrow_rxq = poll->rxq;
+        linc_process_batch(&t->ctx, &borrowed);
+        linc_ctx_flush(&t->ctx);
+        t->ctx.borrow_rxq = NULL;
+    } else {
+        linc_ctx_flush(&t->ctx);
+    }
+    netdev_xen_rxq_finish(poll->rxq);
+    return n;
+}
+
 static int
 linc_poll_rxq(struct linc_thread *t, struct linc_poll *poll)
 {
@@ -1762,6 +1920,9 @@ linc_poll_rxq(struct linc_thread *t, struct linc_poll *poll)
     struct dp_packet *packet;
     int error;
 
+    if (poll->port->is_xen) {
+        return linc_poll_xen_rxq(t, poll);
+    }
     dp_packet_batch_init(&batch);
     error = netdev_rxq_recv(poll->rxq, &batch, NULL);
     if (error) {

@@ -104,10 +104,26 @@ struct netdev_rxq_xen {
     struct dp_packet **backlog;
     size_t head, n_backlog, allocated;
     struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
-    uint8_t *staging;           /* NETDEV_MAX_BURST * 'staging_size'. */
+    /* NETDEV_MAX_BURST slots, each DP_NETDEV_HEADROOM + 'staging_size'
+     * bytes; 'pkts[i].data' points past the headroom of one of them. */
+    uint8_t *staging;
     uint32_t staging_size;
     uint64_t seen_seq;
+
+    /* Borrowed bursts (netdev_xen_rxq_recv_borrowed()): 'slots[i]' wraps
+     * 'pkts[i]'s buffer and stays ours; 'frags[i]' describes the part of a
+     * split frame still in the guest's pages. */
+    struct dp_packet slots[NETDEV_MAX_BURST];
+    struct linc_vif_frags frags[NETDEV_MAX_BURST];
+    bool open;                  /* Needs netdev_xen_rxq_finish(). */
 };
+
+/* Frames longer than this are left in the guest's pages after their first
+ * XEN_COPY_LIMIT bytes are copied (for classification), and moved guest to
+ * guest in one grant copy.  Enough for Ethernet, two VLAN tags, IPv6 and
+ * the L4 header with room to spare; a packet whose headers go further is
+ * fetched whole (netdev_xen_rxq_settle()). */
+#define XEN_COPY_LIMIT 256
 
 /* Main thread only. */
 static struct linc_vif_claimer *claimer;
@@ -483,7 +499,7 @@ netdev_xen_rxq_destruct(struct netdev_rxq *rxq)
         dp_packet_delete(rx->backlog[rx->head + i]);
     }
     free(rx->backlog);
-    free(rx->staging);
+    free_pagealign(rx->staging);
 }
 
 /* Emits one segment of a GSO frame into the batch, or the backlog once the
@@ -545,6 +561,30 @@ netdev_xen_rxq_dealloc(struct netdev_rxq *rxq)
     free(netdev_rxq_xen_cast(rxq));
 }
 
+/* Points 'rx->pkts' at staging slots big enough for 'max'-byte packets.
+ * The slots are allocated once per rxq (and again only if a guest
+ * reconnects with a larger maximum), never per packet. */
+static void
+rxq_prepare_staging(struct netdev_rxq_xen *rx, uint32_t max)
+{
+    const size_t stride = DP_NETDEV_HEADROOM + (size_t) MAX(max, 1);
+
+    if (!rx->staging || rx->staging_size < max) {
+        free(rx->staging);
+        rx->staging_size = max;
+        rx->staging = xmalloc_pagealign(NETDEV_MAX_BURST * stride);
+    }
+    for (int i = 0; i < NETDEV_MAX_BURST; i++) {
+        rx->pkts[i] = (struct linc_vif_pkt) {
+            .data = rx->staging + i * (DP_NETDEV_HEADROOM
+                                       + (size_t) rx->staging_size)
+                    + DP_NETDEV_HEADROOM,
+            .capacity = rx->staging_size,
+            .frags = &rx->frags[i],
+        };
+    }
+}
+
 /* Guest -> switch.  The backend gathers each packet (all its slots, one
  * grant copy per burst) into a staging buffer; we copy it into a dp_packet
  * of the right size. */
@@ -565,17 +605,7 @@ netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
         return EAGAIN;
     }
     max = linc_vif_max_packet(vif);
-    if (!rx->staging || rx->staging_size < max) {
-        free(rx->staging);
-        rx->staging_size = max;
-        rx->staging = xmalloc((size_t) NETDEV_MAX_BURST * max);
-    }
-    for (int i = 0; i < NETDEV_MAX_BURST; i++) {
-        rx->pkts[i] = (struct linc_vif_pkt) {
-            .data = rx->staging + (size_t) i * rx->staging_size,
-            .capacity = rx->staging_size,
-        };
-    }
+    rxq_prepare_staging(rx, max);
 
     dp_packet_batch_init(batch);
     drain_backlog(rx, batch);
@@ -690,6 +720,235 @@ netdev_xen_send(struct netdev *netdev, int qid,
     }
     dp_packet_delete_batch(batch, true);
     return 0;
+}
+
+/* The linc datapath's fast path: borrowed bursts.
+ *
+ * netdev_rxq_recv() hands out packets the caller owns, which costs a
+ * dp_packet allocation and a copy per packet.  The linc datapath instead
+ * borrows the rxq's own staging slots for one burst: a frame is copied
+ * once from the guest's pages into a slot (only its headers, if it is
+ * large), classified there, and then either sent to another xen port
+ * straight from the slot or from the source guest's pages (one grant copy,
+ * guest to guest), or, for anything else, copied into a dp_packet of its
+ * own (netdev_xen_rxq_own()).  The guest is answered for the whole burst
+ * by netdev_xen_rxq_finish(). */
+
+COVERAGE_DEFINE(netdev_xen_direct);
+COVERAGE_DEFINE(netdev_xen_guest_to_guest);
+COVERAGE_DEFINE(netdev_xen_fetch);
+
+bool
+netdev_xen_is_xen(const struct netdev *netdev)
+{
+    return is_xen_class(netdev_get_class(netdev));
+}
+
+static size_t
+borrowed_index(const struct netdev_rxq_xen *rx, const struct dp_packet *p)
+{
+    size_t i = p - rx->slots;
+
+    ovs_assert(i < NETDEV_MAX_BURST);
+    return i;
+}
+
+/* Makes slot 'i' whole: fetches what is still in the guest's pages. */
+static bool
+rxq_fetch(struct netdev_rxq_xen *rx, size_t i)
+{
+    struct netdev_xen *dev = netdev_xen_cast(rx->up.netdev);
+    struct linc_vif_pkt *p = &rx->pkts[i];
+
+    if (p->copied >= p->len) {
+        return true;
+    }
+    COVERAGE_INC(netdev_xen_fetch);
+    if (!linc_vif_fetch(get_vif(dev), rx->up.queue_id, p)) {
+        return false;
+    }
+    if (p->flags & LINC_VIF_DATA_VALIDATED) {
+        *dp_packet_ol_flags_ptr(&rx->slots[i])
+            |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
+    }
+    return true;
+}
+
+int
+netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
+                             struct dp_packet_batch *borrowed,
+                             struct dp_packet_batch *owned)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+    struct netdev_xen *dev = netdev_xen_cast(rxq->netdev);
+    struct linc_vif *vif = get_vif(dev);
+    int n;
+
+    dp_packet_batch_init(borrowed);
+    dp_packet_batch_init(owned);
+    ovs_assert(!rx->open);
+    if (!vif || !linc_vif_n_queues(vif)) {
+        return EAGAIN;
+    }
+    drain_backlog(rx, owned);
+    if (dp_packet_batch_size(owned)) {
+        return 0;               /* Segments left over from a GSO frame. */
+    }
+    rxq_prepare_staging(rx, linc_vif_max_packet(vif));
+    n = linc_vif_recv_split(vif, rxq->queue_id, rx->pkts, NETDEV_MAX_BURST,
+                            XEN_COPY_LIMIT);
+    if (!n) {
+        return EAGAIN;
+    }
+    rx->open = true;
+    COVERAGE_INC(netdev_xen_rx_burst);
+    for (int i = 0; i < n; i++) {
+        const struct linc_vif_pkt *p = &rx->pkts[i];
+        struct dp_packet *slot = &rx->slots[i];
+
+        if (p->gso_type != LINC_VIF_GSO_NONE) {
+            struct gso_emit_ctx ctx = { .rx = rx, .batch = owned };
+
+            /* GSO frames are never split: cut them from our copy. */
+            if (linc_vif_segment(p, gso_emit_segment, &ctx)) {
+                COVERAGE_INC(netdev_xen_gso_segmented);
+            } else {
+                COVERAGE_INC(netdev_xen_gso_dropped);
+            }
+            continue;
+        }
+        /* No headroom: a borrowed packet is never modified (anything that
+         * would is given a copy of its own), and a dp_packet cannot
+         * describe more than 65535 bytes, which a 64 KiB frame needs. */
+        dp_packet_use_stub(slot, p->data, MIN(rx->staging_size, UINT16_MAX));
+        /* For a split frame the bytes past 'copied' are not there yet, but
+         * they are inside the slot, so parsing can never run off it. */
+        dp_packet_set_size(slot, p->len);
+        if (p->copied == p->len) {
+            if (p->flags & LINC_VIF_CSUM_BLANK) {
+                COVERAGE_INC(netdev_xen_csum_partial);
+            } else if (p->flags & LINC_VIF_DATA_VALIDATED) {
+                *dp_packet_ol_flags_ptr(slot) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
+            }
+        }
+        dp_packet_batch_add(borrowed, slot);
+    }
+    return 0;
+}
+
+int
+netdev_xen_rxq_settle(struct netdev_rxq *rxq, struct dp_packet *packet,
+                      const struct flow *flow)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+    size_t i = borrowed_index(rx, packet);
+    const struct linc_vif_pkt *p = &rx->pkts[i];
+    bool ip = flow->dl_type == htons(ETH_TYPE_IP);
+
+    if (p->copied >= p->len) {
+        return 0;
+    }
+    /* The key may be taken from the copied headers only if parsing stopped
+     * at an L4 header it read completely: TCP, UDP, SCTP or ICMPv4 (ICMPv6
+     * neighbour discovery reads options to the end of the packet), not a
+     * later fragment, and L4 well inside what was copied. */
+    if ((ip || flow->dl_type == htons(ETH_TYPE_IPV6))
+        && (flow->nw_proto == IPPROTO_TCP || flow->nw_proto == IPPROTO_UDP
+            || flow->nw_proto == IPPROTO_SCTP
+            || (ip && flow->nw_proto == IPPROTO_ICMP))
+        && !(flow->nw_frag & FLOW_NW_FRAG_LATER)
+        && packet->l4_ofs != UINT16_MAX
+        && packet->l4_ofs + 64 <= p->copied) {
+        return 0;
+    }
+    return rxq_fetch(rx, i) ? EAGAIN : EIO;
+}
+
+struct dp_packet *
+netdev_xen_rxq_own(struct netdev_rxq *rxq, struct dp_packet *packet)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+
+    if (!rxq_fetch(rx, borrowed_index(rx, packet))) {
+        return NULL;
+    }
+    return dp_packet_clone_with_headroom(packet, DP_NETDEV_HEADROOM);
+}
+
+void
+netdev_xen_send_borrowed(struct netdev *netdev, int qid,
+                         struct netdev_rxq *src_rxq,
+                         struct dp_packet **pkts, int n)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(src_rxq);
+    struct linc_vif *src = get_vif(netdev_xen_cast(src_rxq->netdev));
+    struct linc_vif *dst = get_vif(netdev_xen_cast(netdev));
+    struct linc_vif_pkt out[NETDEV_MAX_BURST];
+    bool foreign_failed[NETDEV_MAX_BURST];
+    size_t index[NETDEV_MAX_BURST];
+    bool direct, partial_ok;
+    int m = 0, sent;
+
+    ovs_assert(n <= NETDEV_MAX_BURST);
+    if (!dst || !src) {
+        COVERAGE_ADD(netdev_xen_tx_drop, n);
+        return;
+    }
+    direct = linc_vif_can_copy_between(src, dst);
+    partial_ok = linc_vif_takes_partial_csum(dst);
+    for (int k = 0; k < n; k++) {
+        size_t i = borrowed_index(rx, pkts[k]);
+        struct linc_vif_pkt *p = &rx->pkts[i];
+        bool split = p->copied < p->len;
+
+        if (split && (!direct
+                      || ((p->flags & LINC_VIF_CSUM_BLANK) && !partial_ok))) {
+            if (!rxq_fetch(rx, i)) {
+                continue;       /* Lost; the source guest was answered. */
+            }
+            split = false;
+        }
+        out[m] = (struct linc_vif_pkt) {
+            .data = p->data,
+            .len = p->len,
+            /* A frame that never left its guest keeps the guest's own
+             * checksum state; one we copied had it completed or checked. */
+            .flags = split ? p->flags & (LINC_VIF_CSUM_BLANK
+                                         | LINC_VIF_DATA_VALIDATED)
+                           : p->flags & LINC_VIF_DATA_VALIDATED,
+            .frags = split ? p->frags : NULL,
+        };
+        if (split) {
+            COVERAGE_INC(netdev_xen_guest_to_guest);
+        } else {
+            COVERAGE_INC(netdev_xen_direct);
+        }
+        index[m++] = i;
+    }
+    sent = linc_vif_send_ex(dst, qid, out, m, foreign_failed);
+    for (int k = 0; k < m; k++) {
+        if (foreign_failed[k] && rxq_fetch(rx, index[k])) {
+            /* The source's pages read fine now: deliver from our copy. */
+            out[k].frags = NULL;
+            out[k].flags &= LINC_VIF_DATA_VALIDATED;
+            sent += linc_vif_send(dst, qid, &out[k], 1);
+        }
+    }
+    if (sent < n) {
+        COVERAGE_ADD(netdev_xen_tx_drop, n - sent);
+    }
+}
+
+void
+netdev_xen_rxq_finish(struct netdev_rxq *rxq)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+
+    if (rx->open) {
+        linc_vif_finish(get_vif(netdev_xen_cast(rxq->netdev)),
+                        rxq->queue_id);
+        rx->open = false;
+    }
 }
 
 static int

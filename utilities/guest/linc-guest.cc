@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "netdev-xen/l4-csum.h"
 #include "netdev-xen/netif-backend.h"
 #include "netdev-xen/netif-frontend.h"
 #include "netdev-xen/vif-xenbus.h"
@@ -360,6 +361,23 @@ void disconnect_frontend(sim_guest &g, vif_keys &keys, connection *c)
         }
     }
     c->queues.clear();
+}
+
+// What the backend said about a received frame, for the kernel, as
+// Linux's netfront tells its stack: a partial checksum (a frame another
+// guest sent with checksum offload, passed on untouched) is CHECKSUM_PARTIAL
+// with the L4 header's offsets, a validated one needs no check.
+vnet_hdr vnet_from_rx(const uint8_t *frame, const frontend_rx_packet &info)
+{
+    vnet_hdr vh;
+    if ((info.flags & packet_csum_blank)
+        && linc::l4_csum_offsets(frame, info.len, &vh.csum_start,
+                                 &vh.csum_offset)) {
+        vh.flags = vnet_hdr::needs_csum;
+    } else if (info.flags & packet_data_validated) {
+        vh.flags = vnet_hdr::data_valid;
+    }
+    return vh;
 }
 
 // What the kernel said about a frame (virtio-net header) as netif TX
@@ -781,7 +799,7 @@ int main(int argc, char **argv)
                 if (r == 1) {
                     received++;
                     if (o.mode == "tap") {
-                        tap.write(buf.data(), info.len, vnet_hdr{});
+                        tap.write(buf.data(), info.len, vnet_from_rx(buf.data(), info));
                     }
                 }
             }
