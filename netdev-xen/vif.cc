@@ -427,8 +427,10 @@ int linc_vif_n_queues(const struct linc_vif *v)
     return v->n_connected.load(std::memory_order_acquire);
 }
 
-int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
-                  int max)
+// Both receives: everything copied (and answered) with UINT32_MAX,
+// otherwise a split burst the caller finishes.
+static int vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
+                    int max, uint32_t copy_limit)
 {
     if (qid < 0 || qid >= linc_vif_n_queues(v) || max <= 0) {
         return 0;
@@ -441,34 +443,28 @@ int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
     }
     // Events are drained only before sleeping (prepare_wait): while the
     // ring has work the guest is not notifying us anyway.
-    size_t n = b->tx_burst(reinterpret_cast<packet_buf *>(pkts),
-                           static_cast<size_t>(max));
-    for (size_t i = 0; i < n; i++) {
-        complete_csum(pkts[i]);
-    }
-    return static_cast<int>(n);
-}
-
-int linc_vif_recv_split(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
-                        int max, uint32_t copy_limit)
-{
-    if (qid < 0 || qid >= linc_vif_n_queues(v) || max <= 0) {
-        return 0;
-    }
-    vif_queue &q = *v->queues[qid];
-    std::lock_guard<std::mutex> g(q.mu);
-    netif_backend *b = q.backend.get();
-    if (!b || b->failed()) {
-        return 0;
-    }
-    size_t n = b->tx_burst_split(reinterpret_cast<packet_buf *>(pkts),
-                                 static_cast<size_t>(max), copy_limit);
+    auto *bufs = reinterpret_cast<packet_buf *>(pkts);
+    size_t n = copy_limit == UINT32_MAX
+               ? b->tx_burst(bufs, static_cast<size_t>(max))
+               : b->tx_burst_split(bufs, static_cast<size_t>(max), copy_limit);
     for (size_t i = 0; i < n; i++) {
         if (pkts[i].copied == pkts[i].len) {
             complete_csum(pkts[i]);
         }
     }
     return static_cast<int>(n);
+}
+
+int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
+                  int max)
+{
+    return vif_recv(v, qid, pkts, max, UINT32_MAX);
+}
+
+int linc_vif_recv_split(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
+                        int max, uint32_t copy_limit)
+{
+    return vif_recv(v, qid, pkts, max, copy_limit);
 }
 
 bool linc_vif_fetch(struct linc_vif *v, int qid, struct linc_vif_pkt *p)
