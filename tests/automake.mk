@@ -4,6 +4,7 @@ TESTS += tests/unit/linc-unit-tests
 tests_unit_linc_unit_tests_SOURCES = \
 	tests/unit/main.cc \
 	tests/unit/test-actions.cc \
+	tests/unit/test-emc.cc \
 	tests/unit/test-flow-table.cc \
 	tests/unit/test-port-map.cc \
 	tests/unit/test-sched.cc
