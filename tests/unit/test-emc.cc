@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "dpif-linc/linc-engine.h"
+#include "tests/unit/flow-test-keys.h"
 
 #include <CppUTest/TestHarness.h>
 
 namespace {
 
-constexpr size_t n_words = 8;
+using namespace linc_test;
 
 // Deferred frees wait here until drain(), as RCU would keep them until the
 // forwarding thread quiesces: a deleted flow's memory still holds its old
@@ -32,15 +33,6 @@ void drain()
     // Give the storage back too: CppUTest checks each test for leaks.
     std::vector<std::pair<void (*)(void *), void *>>().swap(pending);
 }
-
-struct key {
-    uint64_t w[n_words] = {};
-};
-
-linc_ufid ufid(uint64_t n) { return linc_ufid{n, ~n}; }
-
-const uint8_t out1[] = {8, 0, 1, 0, 1, 0, 0, 0};   // output(1)
-const uint8_t out2[] = {8, 0, 1, 0, 2, 0, 0, 0};   // output(2)
 
 }  // namespace
 
@@ -84,6 +76,14 @@ TEST_GROUP(emc)
         linc_ufid u = ufid(id);
         LONGS_EQUAL(0, linc_flow_table_put(t, &u, k.w, m.w, acts, 8,
                                            LINC_PUT_CREATE, nullptr));
+    }
+
+    // Flows 0..n-1, flow i for port 1 and address i, exact.
+    void put_exact(uint64_t n)
+    {
+        for (uint64_t i = 0; i < n; i++) {
+            put(i, pkt(1, i), exact, out1);
+        }
     }
 
     linc_flow *lookup(const key &k, const uint32_t *hash = nullptr)
@@ -192,8 +192,8 @@ TEST(emc, modified_actions_are_seen_through_a_hit)
 TEST(emc, flush_invalidates_every_entry)
 {
     make(8192, 1);
+    put_exact(100);
     for (uint64_t i = 0; i < 100; i++) {
-        put(i, pkt(1, i), exact, out1);
         lookup(pkt(1, i));
     }
     LONGS_EQUAL(100, linc_emc_count(c));
@@ -209,9 +209,7 @@ TEST(emc, collisions_evict_within_a_set)
 {
     // One set of two ways: every key collides.
     make(2, 1);
-    for (uint64_t i = 0; i < 3; i++) {
-        put(i, pkt(1, i), exact, out1);
-    }
+    put_exact(3);
     for (int round = 0; round < 3; round++) {
         for (uint64_t i = 0; i < 3; i++) {
             linc_flow *f = lookup(pkt(1, i));
@@ -255,9 +253,7 @@ TEST(emc, disabled_cache_goes_to_the_table)
 TEST(emc, insertion_is_probabilistic)
 {
     make(8192, 100);
-    for (uint64_t i = 0; i < 1000; i++) {
-        put(i, pkt(1, i), exact, out1);
-    }
+    put_exact(1000);
     for (uint64_t i = 0; i < 1000; i++) {
         lookup(pkt(1, i));
     }
