@@ -5,7 +5,9 @@
 // replaced flow, eviction, the disabled cache, many flows.
 
 #include <cstdint>
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -314,4 +316,77 @@ TEST(emc, new_mask_words_rekey_the_cache)
     LONGS_EQUAL(1, id_of(lookup(pkt(1, 6))));
     LONGS_EQUAL(1, id_of(lookup(pkt(1, 7))));
     POINTERS_EQUAL(nullptr, lookup(pkt(2, 7)));
+}
+
+TEST(emc, concurrent_replacement_never_returns_a_deleted_flow)
+{
+    // A writer keeps replacing each address's flow (UFID {address,
+    // version}), sometimes under a mask with one more word, and publishes
+    // the last version it deleted.  A reader that saw that publication
+    // before its lookup must never get that version or an older one back.
+    // Deferred frees wait for the end, so even a wrong answer is readable.
+    constexpr uint64_t n_addr = 64;
+    std::atomic<uint64_t> deleted[n_addr];
+    uint64_t version[n_addr];
+    key wider = exact;
+    wider.w[5] = ~0ull;
+    make(8192, 1);
+    for (uint64_t a = 0; a < n_addr; a++) {
+        linc_ufid u{a, 1};
+        key k = pkt(1, a);
+        LONGS_EQUAL(0, linc_flow_table_put(t, &u, k.w, exact.w, out1, 8,
+                                           LINC_PUT_CREATE, nullptr));
+        deleted[a].store(0);
+        version[a] = 1;
+    }
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> rounds{0};
+    std::thread writer([&] {
+        uint64_t next = 2;
+        while (rounds.load() < 1) {     // Overlap with the reader.
+            std::this_thread::yield();
+        }
+        for (int i = 0; i < 20000; i++) {
+            uint64_t a = (i * 7) % n_addr;
+            linc_ufid old{a, version[a]}, u{a, next};
+            key k = pkt(1, a);
+            if (linc_flow_table_del(t, &old, nullptr)) {
+                break;
+            }
+            deleted[a].store(version[a], std::memory_order_release);
+            if (linc_flow_table_put(t, &u, k.w, i % 5 ? exact.w : wider.w,
+                                    out2, 8, LINC_PUT_CREATE, nullptr)) {
+                break;
+            }
+            version[a] = next++;
+        }
+        stop.store(true);
+    });
+
+    size_t wrong = 0, found = 0;
+    while (!stop.load() || rounds.load() < 3) {
+        for (uint64_t a = 0; a < n_addr; a++) {
+            uint64_t gone = deleted[a].load(std::memory_order_acquire);
+            linc_flow *f = lookup(pkt(1, a));
+            if (f) {
+                linc_ufid u;
+                linc_flow_ufid(f, &u);
+                wrong += u.lo != a || u.hi <= gone;
+                found++;
+            }
+        }
+        rounds++;
+    }
+    writer.join();
+    LONGS_EQUAL(0, wrong);
+    CHECK(found > 0);
+    CHECK(st.emc_hits > 0);
+    // Afterwards each address finds its last version.
+    for (uint64_t a = 0; a < n_addr; a++) {
+        linc_ufid u;
+        linc_flow_ufid(lookup(pkt(1, a)), &u);
+        LONGS_EQUAL(a, u.lo);
+        LONGS_EQUAL(version[a], u.hi);
+    }
 }
