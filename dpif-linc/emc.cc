@@ -176,11 +176,18 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     linc_flow *miss_out[max_burst];
     size_t n_miss = 0;
 
+    // Hash the whole burst first and prefetch each set, so the sets' cache
+    // misses overlap instead of following one another.
     for (size_t i = 0; i < n; i++) {
         uint64_t *c = &scratch_[i * stride_];
         compact(keys[i], c);
         hs[i] = hashes ? hashes[i] : hash(c);
-        out[i] = find(hs[i], c);
+        size_t base = (hs[i] & (n_sets_ - 1)) * n_ways;
+        __builtin_prefetch(&entries_[base]);
+        __builtin_prefetch(key_of(base));
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = find(hs[i], &scratch_[i * stride_]);
         if (!out[i]) {
             miss_at[n_miss] = i;
             miss_keys[n_miss++] = keys[i];
