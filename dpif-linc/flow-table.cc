@@ -437,14 +437,43 @@ size_t flow_table::lookup_batch(const uint64_t *const keys[], size_t n,
     // counters' lines are written by every forwarding thread.
     constexpr size_t n_counted = 64;
     uint32_t st_hits[n_counted] = {};
+    // Keys go through the subtables in probe order a burst at a time: each
+    // subtable hashes all keys still unmatched and prefetches their buckets
+    // and first flows before comparing, so the cache misses of a burst
+    // overlap.  Each key still gets the first subtable that matches it.
+    constexpr size_t chunk = 32;
+    size_t left[chunk];
+    uint32_t hashes[chunk];
     read_guard g(rwlock_);
     const size_t n_st = subtables_.size();
-    for (size_t i = 0; i < n; i++) {
-        out[i] = nullptr;
-        for (size_t s = 0; s < n_st; s++) {
+    for (size_t base = 0; base < n; base += chunk) {
+        size_t n_left = std::min(chunk, n - base);
+        for (size_t j = 0; j < n_left; j++) {
+            out[base + j] = nullptr;
+            left[j] = base + j;
+        }
+        for (size_t s = 0; s < n_st && n_left; s++) {
             subtable *st = subtables_[s].get();
-            linc_flow *f = st->find(keys[i], st->hash_key(keys[i]));
-            if (f) {
+            const size_t bucket_mask = st->buckets.size() - 1;
+            for (size_t j = 0; j < n_left; j++) {
+                hashes[j] = st->hash_key(keys[left[j]]);
+                __builtin_prefetch(&st->buckets[hashes[j] & bucket_mask]);
+            }
+            for (size_t j = 0; j < n_left; j++) {
+                if (const linc_flow *head
+                    = st->buckets[hashes[j] & bucket_mask]) {
+                    __builtin_prefetch(head);
+                    __builtin_prefetch(head->masked);
+                }
+            }
+            size_t still = 0;
+            for (size_t j = 0; j < n_left; j++) {
+                size_t i = left[j];
+                linc_flow *f = st->find(keys[i], hashes[j]);
+                if (!f) {
+                    left[still++] = i;
+                    continue;
+                }
                 if (s < n_counted) {
                     st_hits[s]++;
                 } else {
@@ -453,8 +482,8 @@ size_t flow_table::lookup_batch(const uint64_t *const keys[], size_t n,
                 out[i] = f;
                 hits++;
                 probes += s + 1;
-                break;
             }
+            n_left = still;
         }
     }
     for (size_t s = 0; s < std::min(n_st, n_counted); s++) {
