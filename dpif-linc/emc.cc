@@ -149,13 +149,17 @@ void emc::insert(uint32_t h, const uint64_t *compact, linc_flow *f)
 {
     size_t base = (h & (n_sets_ - 1)) * n_ways;
     size_t victim = base + ((h >> 16) & (n_ways - 1));
+    bool evicts = true;
     for (size_t w = 0; w < n_ways; w++) {
         const entry &e = entries_[base + w];
         if (!e.flow || !table_.alive(e.slot, e.gen)) {
             victim = base + w;
+            evicts = false;
             break;
         }
     }
+    win_inserts_++;
+    win_evictions_ += evicts;
     entry &e = entries_[victim];
     // 'f' was found in this read-side critical section: its slot and
     // generation are readable even if it was deleted meanwhile, in which
@@ -215,21 +219,42 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     return n - n_miss + mf_hits;
 }
 
+size_t emc::table_only(const uint64_t *const keys[], size_t n,
+                       linc_flow *out[], linc_lookup_stats *stats)
+{
+    size_t hits = table_.lookup_batch(keys, n, out, &stats->n_probes);
+    stats->megaflow_hits += hits;
+    stats->misses += n - hits;
+    return hits;
+}
+
 size_t emc::lookup_batch(const uint64_t *const keys[], const uint32_t *hashes,
                          size_t n, linc_flow *out[], linc_lookup_stats *stats)
 {
     if (!inv_prob_) {
-        size_t hits = table_.lookup_batch(keys, n, out, &stats->n_probes);
-        stats->megaflow_hits += hits;
-        stats->misses += n - hits;
-        return hits;
+        return table_only(keys, n, out, stats);
     }
     refresh_union();
     size_t hits = 0;
     for (size_t i = 0; i < n; i += max_burst) {
         size_t m = std::min(max_burst, n - i);
+        if (bypass_ && ++n_bursts_ % sample_every) {
+            hits += table_only(keys + i, m, out + i, stats);
+            continue;
+        }
+        uint64_t emc_hits = stats->emc_hits;
         hits += lookup_chunk(keys + i, hashes ? hashes + i : nullptr, m,
                              out + i, stats);
+        win_lookups_ += m;
+        win_hits_ += stats->emc_hits - emc_hits;
+        if (win_lookups_ >= window) {
+            bool low = uint64_t{win_hits_} * 100
+                       < uint64_t{win_lookups_} * min_hit_pct;
+            bool thrashing = win_evictions_ && win_evictions_ * 2
+                                                >= win_inserts_;
+            bypass_ = low && (bypass_ || thrashing);
+            win_lookups_ = win_hits_ = win_inserts_ = win_evictions_ = 0;
+        }
     }
     return hits;
 }
@@ -266,6 +291,8 @@ void linc_emc_set_insert_inv_prob(struct linc_emc *c,
 void linc_emc_clear(struct linc_emc *c) { c->clear(); }
 
 size_t linc_emc_count(const struct linc_emc *c) { return c->n_live(); }
+
+bool linc_emc_bypassed(const struct linc_emc *c) { return c->bypassed(); }
 
 size_t linc_emc_lookup_batch(struct linc_emc *c, const uint64_t *const keys[],
                              const uint32_t *hashes, size_t n,

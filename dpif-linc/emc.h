@@ -34,6 +34,17 @@ public:
     void set_insert_inv_prob(uint32_t inv_prob) { inv_prob_ = inv_prob; }
     void clear();
     size_t n_live() const;
+    bool bypassed() const { return bypass_; }
+
+    // Adaptive bypass: over each window of 'window' cached lookups, a hit
+    // rate under 'min_hit_pct' while at least half the inserts evicted live
+    // entries (thrashing, not warming up) makes only one burst in
+    // 'sample_every' use the cache (so it keeps learning and measuring);
+    // the others go straight to the table.  The hit rate coming back up ends
+    // the bypass.
+    static constexpr uint32_t window = 4096;
+    static constexpr uint32_t min_hit_pct = 25;
+    static constexpr uint32_t sample_every = 16;
 
 private:
     struct entry {
@@ -44,6 +55,8 @@ private:
     };
 
     void refresh_union();
+    size_t table_only(const uint64_t *const keys[], size_t n,
+                      linc_flow *out[], linc_lookup_stats *);
     size_t lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
                         size_t n, linc_flow *out[], linc_lookup_stats *);
     uint64_t *key_of(size_t e) { return keys_.get() + e * stride_; }
@@ -69,6 +82,12 @@ private:
     uint64_t union_version_;
     uint32_t inv_prob_;
     uint64_t rng_;
+    bool bypass_ = false;
+    uint32_t win_lookups_ = 0;
+    uint32_t win_hits_ = 0;
+    uint32_t win_inserts_ = 0;
+    uint32_t win_evictions_ = 0;        // Inserts that replaced live entries.
+    uint32_t n_bursts_ = 0;
 };
 
 }  // namespace linc

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "dpif-linc/emc.h"
 #include "dpif-linc/linc-engine.h"
 #include "tests/unit/flow-test-keys.h"
 
@@ -389,4 +390,65 @@ TEST(emc, concurrent_replacement_never_returns_a_deleted_flow)
         LONGS_EQUAL(a, u.lo);
         LONGS_EQUAL(version[a], u.hi);
     }
+}
+
+TEST(emc, low_hit_rate_bypasses_the_cache_until_it_pays_again)
+{
+    // 64 entries for 4096 flows in turn: almost every lookup misses.
+    make(64, 1);
+    put_exact(4096);
+    const size_t burst = 32;
+    auto run = [&](uint64_t first, uint64_t n_flows, size_t n_bursts) {
+        key keys[burst];
+        const uint64_t *ptrs[burst];
+        linc_flow *outs[burst];
+        for (size_t b = 0; b < n_bursts; b++) {
+            for (size_t j = 0; j < burst; j++) {
+                keys[j] = pkt(1, first + (b * burst + j) % n_flows);
+                ptrs[j] = keys[j].w;
+            }
+            LONGS_EQUAL(burst, linc_emc_lookup_batch(c, ptrs, nullptr, burst,
+                                                     outs, &st));
+            for (size_t j = 0; j < burst; j++) {
+                LONGS_EQUAL(keys[j].w[3], id_of(outs[j]));
+            }
+        }
+    };
+    CHECK(!linc_emc_bypassed(c));
+    run(0, 4096, 4096 / burst);
+    CHECK(linc_emc_bypassed(c));
+
+    // While bypassed, 15 bursts in 16 never touch the cache.
+    uint64_t emc_before = st.emc_hits;
+    run(0, 1, linc::emc::sample_every - 1);
+    LONGS_EQUAL(emc_before, st.emc_hits);
+
+    // Traffic the cache can hold: the sampled bursts see it hit, and the
+    // bypass ends within a window of sampled lookups.
+    run(0, 8, linc::emc::sample_every * (linc::emc::window / burst + 1));
+    CHECK(!linc_emc_bypassed(c));
+    emc_before = st.emc_hits;
+    run(0, 8, 4);
+    LONGS_EQUAL(emc_before + 4 * burst, st.emc_hits);
+}
+
+TEST(emc, a_cold_cache_is_not_bypassed)
+{
+    // Low hit rate while the cache fills (1 % of hits enter, none evicts):
+    // warming up, not thrashing.
+    make(8192, 100);
+    put_exact(1000);
+    const size_t burst = 32;
+    key keys[burst];
+    const uint64_t *ptrs[burst];
+    linc_flow *outs[burst];
+    for (size_t b = 0; b < 3 * linc::emc::window / burst; b++) {
+        for (size_t j = 0; j < burst; j++) {
+            keys[j] = pkt(1, (b * burst + j) % 1000);
+            ptrs[j] = keys[j].w;
+        }
+        linc_emc_lookup_batch(c, ptrs, nullptr, burst, outs, &st);
+    }
+    CHECK(st.emc_hits * 4 < st.megaflow_hits);
+    CHECK(!linc_emc_bypassed(c));
 }
