@@ -2375,7 +2375,9 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                           "idle-iterations:%llu sleeps:%llu\n",
                           pkts, busy, idle, sleeps);
             ds_put_format(&s, "    lookups: emc-hits:%llu megaflow-hits:%llu "
-                          "misses:%llu\n", emc_hit, megaflow_hit, miss);
+                          "misses:%llu%s\n", emc_hit, megaflow_hit, miss,
+                          t->ctx.emc && linc_emc_bypassed(t->ctx.emc)
+                          ? " (emc bypassed)" : "");
             for (size_t j = 0; j < t->n_polls; j++) {
                 ds_put_format(&s, "    port %"PRIu32" (%s) rxq %d\n",
                               odp_to_u32(t->polls[j].port->port_no),

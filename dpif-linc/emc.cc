@@ -238,7 +238,8 @@ size_t emc::lookup_batch(const uint64_t *const keys[], const uint32_t *hashes,
     size_t hits = 0;
     for (size_t i = 0; i < n; i += max_burst) {
         size_t m = std::min(max_burst, n - i);
-        if (bypass_ && ++n_bursts_ % sample_every) {
+        bool bypass = bypass_.load(std::memory_order_relaxed);
+        if (bypass && ++n_bursts_ % sample_every) {
             hits += table_only(keys + i, m, out + i, stats);
             continue;
         }
@@ -252,7 +253,8 @@ size_t emc::lookup_batch(const uint64_t *const keys[], const uint32_t *hashes,
                        < uint64_t{win_lookups_} * min_hit_pct;
             bool thrashing = win_evictions_ && win_evictions_ * 2
                                                 >= win_inserts_;
-            bypass_ = low && (bypass_ || thrashing);
+            bypass_.store(low && (bypass || thrashing),
+                          std::memory_order_relaxed);
             win_lookups_ = win_hits_ = win_inserts_ = win_evictions_ = 0;
         }
     }

@@ -7,6 +7,7 @@
 #ifndef LINC_EMC_H
 #define LINC_EMC_H 1
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -34,7 +35,8 @@ public:
     void set_insert_inv_prob(uint32_t inv_prob) { inv_prob_ = inv_prob; }
     void clear();
     size_t n_live() const;
-    bool bypassed() const { return bypass_; }
+    // Readable from other threads (for display).
+    bool bypassed() const { return bypass_.load(std::memory_order_relaxed); }
 
     // Adaptive bypass: over each window of 'window' cached lookups, a hit
     // rate under 'min_hit_pct' while at least half the inserts evicted live
@@ -82,7 +84,7 @@ private:
     uint64_t union_version_;
     uint32_t inv_prob_;
     uint64_t rng_;
-    bool bypass_ = false;
+    std::atomic<bool> bypass_{false};  // Written by the owner only.
     uint32_t win_lookups_ = 0;
     uint32_t win_hits_ = 0;
     uint32_t win_inserts_ = 0;

@@ -173,7 +173,8 @@ void linc_emc_clear(struct linc_emc *);
 /* Entries whose flow is still in the table. */
 size_t linc_emc_count(const struct linc_emc *);
 /* True while the cache's recent hit rate is too low for it to pay: then
- * only one burst in 16 looks it up, the others go straight to the table. */
+ * only one burst in 16 looks it up, the others go straight to the table.
+ * The one function here another thread may call on a cache, for display. */
 bool linc_emc_bypassed(const struct linc_emc *);
 
 /* Looks up 'n' keys: first all in the cache, then the misses in the table
