@@ -200,8 +200,9 @@ BENCHMARK(BM_emc)
     ->Args({1, 1, 0})->Args({1, 1, 100})
     ->Args({1000, 1, 0})->Args({1000, 1, 100})
     ->Args({100000, 1, 0})->Args({100000, 1, 100})
-    ->Args({1000, 8, 0})->Args({1000, 8, 100})
-    ->Args({100000, 8, 0})->Args({100000, 8, 100});
+    ->Args({1000, 8, 0})->Args({1000, 8, 100});
+// (100,000 flows cannot have 8 masks here: the keys' source addresses
+// differ only in their low 3 bits, so shorter prefixes would collide.)
 
 // Two threads sharing one table, as two forwarding threads do: shows the
 // cost of writes to lines both threads use (the rwlock, hit counters).
