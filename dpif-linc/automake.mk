@@ -2,6 +2,8 @@
 noinst_LIBRARIES += dpif-linc/liblinc-engine.a
 dpif_linc_liblinc_engine_a_SOURCES = \
 	dpif-linc/actions.cc \
+	dpif-linc/emc.cc \
+	dpif-linc/emc.h \
 	dpif-linc/flow-table.cc \
 	dpif-linc/flow-table.h \
 	dpif-linc/linc-engine.h \

@@ -159,6 +159,14 @@ struct linc_ctx {
     struct linc_pending_borrowed borrowed[LINC_MAX_PENDING_PORTS];
     size_t n_borrowed;
     uint64_t n_packets;         /* Received by this thread. */
+    /* Forwarding threads' own exact-match cache, else NULL, and the
+     * insertion probability it was last given. */
+    struct linc_emc *emc;
+    unsigned int emc_inv_prob;
+    /* Where this context's packets were found (forwarding threads). */
+    atomic_ullong n_emc_hit;
+    atomic_ullong n_megaflow_hit;
+    atomic_ullong n_miss;
 };
 
 struct linc_port_ref {
@@ -215,6 +223,10 @@ struct linc_dp {
     atomic_ullong n_missed;
     atomic_ullong n_lost;
     atomic_ullong n_mask_hit;
+    atomic_ullong n_emc_hit;
+
+    /* other_config:linc-emc-insert-inv-prob; 0 disables the caches. */
+    atomic_uint emc_insert_inv_prob;
 
     long long int next_optimize;
 };
@@ -500,6 +512,8 @@ linc_dp_create(const struct dpif_class *class, const char *name,
     atomic_init(&dp->n_missed, 0);
     atomic_init(&dp->n_lost, 0);
     atomic_init(&dp->n_mask_hit, 0);
+    atomic_init(&dp->n_emc_hit, 0);
+    atomic_init(&dp->emc_insert_inv_prob, LINC_EMC_DEFAULT_INSERT_INV_PROB);
 
     /* The local port carries the datapath's name, as in OVS's userspace
      * datapath; bridges' own internal ports get other numbers. */
@@ -692,7 +706,9 @@ dpif_linc_get_stats(const struct dpif *dpif, struct dpif_dp_stats *stats)
     atomic_read_relaxed(&dp->n_mask_hit, &v);
     stats->n_mask_hit = v;
     stats->n_masks = linc_flow_table_n_masks(dp->flows);
-    stats->n_cache_hit = UINT64_MAX;
+    /* dpctl/show's "cache" line: the forwarding threads' EMC hits. */
+    atomic_read_relaxed(&dp->n_emc_hit, &v);
+    stats->n_cache_hit = v;
     return 0;
 }
 
@@ -1527,6 +1543,8 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     struct netdev_rxq *borrow_rxq = ctx->depth ? NULL : ctx->borrow_rxq;
     size_t n = 0;
     const uint64_t *key_ptrs[NETDEV_MAX_BURST];
+    uint32_t hashes[NETDEV_MAX_BURST];
+    bool all_hashed = true;
     struct linc_flow *flows[NETDEV_MAX_BURST];
     struct linc_flow_group groups[NETDEV_MAX_BURST];
     struct flow *keys = linc_ctx_keys(ctx);
@@ -1549,11 +1567,39 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
         }
         batch->packets[n] = packet;
         key_ptrs[n] = (const uint64_t *) &keys[n];
+        if (dp_packet_rss_valid(packet)) {
+            /* Recirculated packets keep their hash: tell depths apart. */
+            uint32_t rss = dp_packet_get_rss_hash(packet);
+
+            hashes[n] = ctx->depth ? hash_int(rss, ctx->depth) : rss;
+        } else {
+            all_hashed = false;
+        }
         n++;
     }
     batch->count = n;
-    n_hit = linc_flow_table_lookup_batch(dp->flows, key_ptrs, n, flows,
-                                         &n_probes);
+    if (ctx->emc) {
+        struct linc_lookup_stats ls = { 0, 0, 0, 0 };
+        unsigned int inv_prob;
+
+        atomic_read_relaxed(&dp->emc_insert_inv_prob, &inv_prob);
+        if (inv_prob != ctx->emc_inv_prob) {
+            linc_emc_set_insert_inv_prob(ctx->emc, inv_prob);
+            ctx->emc_inv_prob = inv_prob;
+        }
+        /* Without a hash for every packet, the engine hashes the keys. */
+        n_hit = linc_emc_lookup_batch(ctx->emc, key_ptrs,
+                                      all_hashed ? hashes : NULL, n, flows,
+                                      &ls);
+        n_probes = ls.n_probes;
+        atomic_add_relaxed(&dp->n_emc_hit, ls.emc_hits, &orig);
+        atomic_add_relaxed(&ctx->n_emc_hit, ls.emc_hits, &orig);
+        atomic_add_relaxed(&ctx->n_megaflow_hit, ls.megaflow_hits, &orig);
+        atomic_add_relaxed(&ctx->n_miss, ls.misses, &orig);
+    } else {
+        n_hit = linc_flow_table_lookup_batch(dp->flows, key_ptrs, n, flows,
+                                             &n_probes);
+    }
 
     /* Group hits by flow, keeping each flow's packets in arrival order. */
     for (i = 0; i < n; i++) {
@@ -1790,6 +1836,9 @@ linc_ctx_init(struct linc_ctx *ctx, struct linc_dp *dp, int tx_qid,
     ctx->tx_concurrent = tx_concurrent;
     ctx->forwarding_thread = ports != NULL;
     ctx->ports = ports;
+    atomic_init(&ctx->n_emc_hit, 0);
+    atomic_init(&ctx->n_megaflow_hit, 0);
+    atomic_init(&ctx->n_miss, 0);
 }
 
 static void
@@ -1798,6 +1847,7 @@ linc_ctx_uninit(struct linc_ctx *ctx)
     for (size_t i = 0; i < ARRAY_SIZE(ctx->keys); i++) {
         free_cacheline(ctx->keys[i]);
     }
+    linc_emc_destroy(ctx->emc);
 }
 
 static int
@@ -2107,6 +2157,13 @@ linc_threads_start(struct linc_dp *dp)
 
         /* Thread i sends on queue i; other threads on queue n (shared). */
         linc_ctx_init(&t->ctx, dp, i, false, &t->ports);
+        atomic_read_relaxed(&dp->emc_insert_inv_prob, &t->ctx.emc_inv_prob);
+        t->ctx.emc = linc_emc_create(dp->flows, LINC_EMC_DEFAULT_ENTRIES,
+                                     t->ctx.emc_inv_prob);
+        if (!t->ctx.emc) {
+            VLOG_WARN("%s: no memory for forwarding thread %u's exact-match "
+                      "cache; running without", dp->name, i);
+        }
         snprintf(name, sizeof name, "linc_fwd%u", i);
         t->thread = ovs_thread_create(name, linc_thread_main, t);
     }
@@ -2153,6 +2210,10 @@ dpif_linc_set_config(struct dpif *dpif, const struct smap *other_config)
                             LINC_DEFAULT_IDLE_SPIN_US);
     const char *affinity = smap_get_def(other_config, "linc-cpu-affinity",
                                         "");
+    unsigned long long int emc_inv_prob = smap_get_ullong(
+        other_config, "linc-emc-insert-inv-prob",
+        LINC_EMC_DEFAULT_INSERT_INV_PROB);
+    unsigned int old_inv_prob;
     int *cpus = NULL;
     size_t n_cpus = 0;
     bool busy;
@@ -2178,6 +2239,23 @@ dpif_linc_set_config(struct dpif *dpif, const struct smap *other_config)
         VLOG_WARN_RL(&rl, "linc-idle-spin-us=%d is out of range 0..1000000; "
                      "using %d", spin, LINC_DEFAULT_IDLE_SPIN_US);
         spin = LINC_DEFAULT_IDLE_SPIN_US;
+    }
+    if (emc_inv_prob > UINT32_MAX) {
+        VLOG_WARN_RL(&rl, "linc-emc-insert-inv-prob=%llu is out of range "
+                     "0..%"PRIu32"; using %d", emc_inv_prob, UINT32_MAX,
+                     LINC_EMC_DEFAULT_INSERT_INV_PROB);
+        emc_inv_prob = LINC_EMC_DEFAULT_INSERT_INV_PROB;
+    }
+    atomic_read_relaxed(&dp->emc_insert_inv_prob, &old_inv_prob);
+    if (emc_inv_prob != old_inv_prob) {
+        /* Forwarding threads pick it up at their next batch. */
+        atomic_store_relaxed(&dp->emc_insert_inv_prob, emc_inv_prob);
+        if (emc_inv_prob) {
+            VLOG_INFO("%s: exact-match cache insertion probability 1/%llu",
+                      dp->name, emc_inv_prob);
+        } else {
+            VLOG_INFO("%s: exact-match cache disabled", dp->name);
+        }
     }
     if (parse_cpu_list(affinity, &cpus, &n_cpus)) {
         VLOG_WARN_RL(&rl, "linc-cpu-affinity=%s is not a list of CPU "
@@ -2252,6 +2330,7 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
 {
     struct ds s = DS_EMPTY_INITIALIZER;
     struct shash_node *node;
+    unsigned int inv_prob;
 
     ovs_mutex_lock(&linc_dps_mutex);
     SHASH_FOR_EACH (node, &linc_dps) {
@@ -2267,17 +2346,27 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
         if (!dp->busy_poll) {
             ds_put_format(&s, " (idle spin %u us)", dp->idle_spin_us);
         }
-        ds_put_format(&s, ", %"PRIuSIZE" flows, %"PRIuSIZE" masks\n",
+        ds_put_format(&s, ", %"PRIuSIZE" flows, %"PRIuSIZE" masks",
                       linc_flow_table_count(dp->flows),
                       linc_flow_table_n_masks(dp->flows));
+        atomic_read_relaxed(&dp->emc_insert_inv_prob, &inv_prob);
+        if (inv_prob) {
+            ds_put_format(&s, ", emc insert 1/%u\n", inv_prob);
+        } else {
+            ds_put_cstr(&s, ", emc disabled\n");
+        }
         for (unsigned int i = 0; i < dp->n_threads; i++) {
             struct linc_thread *t = dp->threads[i];
             unsigned long long pkts, sleeps, busy, idle;
+            unsigned long long emc_hit, megaflow_hit, miss;
 
             atomic_read_relaxed(&t->n_packets, &pkts);
             atomic_read_relaxed(&t->n_sleeps, &sleeps);
             atomic_read_relaxed(&t->n_busy_iterations, &busy);
             atomic_read_relaxed(&t->n_idle_iterations, &idle);
+            atomic_read_relaxed(&t->ctx.n_emc_hit, &emc_hit);
+            atomic_read_relaxed(&t->ctx.n_megaflow_hit, &megaflow_hit);
+            atomic_read_relaxed(&t->ctx.n_miss, &miss);
             ds_put_format(&s, "  thread %u", i);
             if (t->cpu >= 0) {
                 ds_put_format(&s, " (cpu %d)", t->cpu);
@@ -2285,6 +2374,10 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
             ds_put_format(&s, ": packets:%llu busy-iterations:%llu "
                           "idle-iterations:%llu sleeps:%llu\n",
                           pkts, busy, idle, sleeps);
+            ds_put_format(&s, "    lookups: emc-hits:%llu megaflow-hits:%llu "
+                          "misses:%llu%s\n", emc_hit, megaflow_hit, miss,
+                          t->ctx.emc && linc_emc_bypassed(t->ctx.emc)
+                          ? " (emc bypassed)" : "");
             for (size_t j = 0; j < t->n_polls; j++) {
                 ds_put_format(&s, "    port %"PRIu32" (%s) rxq %d\n",
                               odp_to_u32(t->polls[j].port->port_no),

@@ -21,21 +21,6 @@ namespace linc {
 
 namespace {
 
-constexpr uint64_t hash_k1 = 0x9e3779b97f4a7c15ull;
-constexpr uint64_t hash_k2 = 0xc2b2ae3d27d4eb4full;
-
-inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-inline uint32_t finish_hash(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return static_cast<uint32_t>(h);
-}
-
 void free_actions(void *p) { std::free(p); }
 
 }  // namespace
@@ -44,8 +29,7 @@ uint32_t subtable::hash_key(const uint64_t *key) const
 {
     uint64_t h = hash_k1;
     for (size_t j = 0; j < idx.size(); j++) {
-        h ^= (key[idx[j]] & mask_nz[j]) * hash_k2;
-        h = rotl64(h, 29) * hash_k1;
+        h = hash_step(h, key[idx[j]] & mask_nz[j]);
     }
     return finish_hash(h);
 }
@@ -54,8 +38,7 @@ uint32_t subtable::hash_masked(const uint64_t *masked) const
 {
     uint64_t h = hash_k1;
     for (size_t j = 0; j < idx.size(); j++) {
-        h ^= masked[j] * hash_k2;
-        h = rotl64(h, 29) * hash_k1;
+        h = hash_step(h, masked[j]);
     }
     return finish_hash(h);
 }
@@ -128,7 +111,7 @@ void subtable::unlink(linc_flow *f)
 }
 
 flow_table::flow_table(size_t n_words, linc_defer_free_fn *defer_free)
-    : n_words_(n_words), defer_free_(defer_free)
+    : n_words_(n_words), defer_free_(defer_free), union_mask_(n_words, 0)
 {
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
@@ -145,7 +128,54 @@ flow_table::~flow_table()
     for (auto &kv : by_ufid_) {
         destroy_flow(kv.second);
     }
+    for (auto &c : slot_chunks_) {
+        delete[] c.load(std::memory_order_relaxed);
+    }
     pthread_rwlock_destroy(&rwlock_);
+}
+
+int flow_table::take_slot(linc_flow *f)
+{
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        if (!(n_slots_ & (slot_chunk_size - 1))) {
+            // Live flows never exceed LINC_FLOW_TABLE_MAX_FLOWS, so neither
+            // do slots: the chunk index stays in range.
+            auto *chunk = new (std::nothrow)
+                std::atomic<uint64_t>[slot_chunk_size]();
+            if (!chunk) {
+                return ENOMEM;
+            }
+            slot_chunks_[n_slots_ >> slot_chunk_bits].store(
+                chunk, std::memory_order_release);
+        }
+        slot = n_slots_++;
+    }
+    f->slot = slot;
+    f->gen = slot_chunks_[slot >> slot_chunk_bits]
+                 .load(std::memory_order_relaxed)[slot & (slot_chunk_size - 1)]
+                 .load(std::memory_order_relaxed);
+    return 0;
+}
+
+void flow_table::release_slot(linc_flow *f)
+{
+    // Release: a reader that sees the new generation also sees the flow
+    // unlinked.  Done before the flow goes to 'defer_free'.
+    slot_chunks_[f->slot >> slot_chunk_bits]
+        .load(std::memory_order_relaxed)[f->slot & (slot_chunk_size - 1)]
+        .fetch_add(1, std::memory_order_release);
+    free_slots_.push_back(f->slot);
+}
+
+uint64_t flow_table::copy_union(uint64_t *mask) const
+{
+    read_guard g(rwlock_);
+    std::memcpy(mask, union_mask_.data(), n_words_ * sizeof *mask);
+    return union_version_.load(std::memory_order_relaxed);
 }
 
 void flow_table::destroy_flow(void *p)
@@ -195,6 +225,18 @@ subtable *flow_table::get_subtable(const uint64_t *mask)
     }
     auto st = std::make_unique<subtable>();
     st->mask.assign(mask, mask + n_words_);
+    bool grew = false;
+    for (size_t i = 0; i < n_words_; i++) {
+        if (mask[i] & ~union_mask_[i]) {
+            union_mask_[i] |= mask[i];
+            grew = true;
+        }
+    }
+    if (grew) {
+        // Before any flow under this mask can be found (it is linked later,
+        // under the same write lock).
+        union_version_.fetch_add(1, std::memory_order_release);
+    }
     for (size_t i = 0; i < n_words_; i++) {
         if (mask[i]) {
             st->idx.push_back(static_cast<uint16_t>(i));
@@ -245,6 +287,12 @@ int flow_table::insert_locked(const linc_ufid &ufid, const uint64_t *key,
         destroy_flow(f);
         std::free(acts);
         return EEXIST;
+    }
+    if (take_slot(f)) {
+        destroy_flow(f);
+        std::free(acts);
+        remove_subtable_if_empty(st);
+        return ENOMEM;
     }
     f->actions.store(acts, std::memory_order_relaxed);
     st->link(f);
@@ -319,6 +367,7 @@ int flow_table::del(const linc_ufid &ufid, linc_flow_stats *stats)
     subtable *st = f->st;
     st->unlink(f);
     remove_subtable_if_empty(st);
+    release_slot(f);
     defer_destroy_flow(f);
     return 0;
 }
@@ -327,6 +376,7 @@ void flow_table::flush()
 {
     write_guard g(rwlock_);
     for (auto &kv : by_ufid_) {
+        release_slot(kv.second);
         defer_destroy_flow(kv.second);
     }
     by_ufid_.clear();
@@ -387,14 +437,43 @@ size_t flow_table::lookup_batch(const uint64_t *const keys[], size_t n,
     // counters' lines are written by every forwarding thread.
     constexpr size_t n_counted = 64;
     uint32_t st_hits[n_counted] = {};
+    // Keys go through the subtables in probe order a burst at a time: each
+    // subtable hashes all keys still unmatched and prefetches their buckets
+    // and first flows before comparing, so the cache misses of a burst
+    // overlap.  Each key still gets the first subtable that matches it.
+    constexpr size_t chunk = 32;
+    size_t left[chunk];
+    uint32_t hashes[chunk];
     read_guard g(rwlock_);
     const size_t n_st = subtables_.size();
-    for (size_t i = 0; i < n; i++) {
-        out[i] = nullptr;
-        for (size_t s = 0; s < n_st; s++) {
+    for (size_t base = 0; base < n; base += chunk) {
+        size_t n_left = std::min(chunk, n - base);
+        for (size_t j = 0; j < n_left; j++) {
+            out[base + j] = nullptr;
+            left[j] = base + j;
+        }
+        for (size_t s = 0; s < n_st && n_left; s++) {
             subtable *st = subtables_[s].get();
-            linc_flow *f = st->find(keys[i], st->hash_key(keys[i]));
-            if (f) {
+            const size_t bucket_mask = st->buckets.size() - 1;
+            for (size_t j = 0; j < n_left; j++) {
+                hashes[j] = st->hash_key(keys[left[j]]);
+                __builtin_prefetch(&st->buckets[hashes[j] & bucket_mask]);
+            }
+            for (size_t j = 0; j < n_left; j++) {
+                if (const linc_flow *head
+                    = st->buckets[hashes[j] & bucket_mask]) {
+                    __builtin_prefetch(head);
+                    __builtin_prefetch(head->masked);
+                }
+            }
+            size_t still = 0;
+            for (size_t j = 0; j < n_left; j++) {
+                size_t i = left[j];
+                linc_flow *f = st->find(keys[i], hashes[j]);
+                if (!f) {
+                    left[still++] = i;
+                    continue;
+                }
                 if (s < n_counted) {
                     st_hits[s]++;
                 } else {
@@ -403,8 +482,8 @@ size_t flow_table::lookup_batch(const uint64_t *const keys[], size_t n,
                 out[i] = f;
                 hits++;
                 probes += s + 1;
-                break;
             }
+            n_left = still;
         }
     }
     for (size_t s = 0; s < std::min(n_st, n_counted); s++) {
@@ -464,10 +543,6 @@ int flow_dump::next(linc_ufid *ufid, uint64_t *key, uint64_t *mask,
 
 // ---------------------------------------------------------------------------
 // C interface.
-
-struct linc_flow_table : linc::flow_table {
-    using linc::flow_table::flow_table;
-};
 
 struct linc_flow_dump : linc::flow_dump {
     using linc::flow_dump::flow_dump;

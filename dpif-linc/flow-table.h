@@ -28,6 +28,10 @@ struct linc_flow {
     linc::subtable *st = nullptr;       // Only dereferenced under the lock.
     linc_flow *next_in_bucket = nullptr;
     uint32_t hash = 0;
+    // The flow's slot in its table's generation array and the slot's
+    // generation while the flow is in the table (see flow_table::alive()).
+    uint32_t slot = 0;
+    uint64_t gen = 0;
     std::atomic<const linc_actions *> actions{nullptr};
     std::atomic<uint64_t> n_packets{0};
     std::atomic<uint64_t> n_bytes{0};
@@ -71,6 +75,28 @@ struct linc_flow {
 };
 
 namespace linc {
+
+// Hash helpers shared by the subtables and the exact-match cache.
+constexpr uint64_t hash_k1 = 0x9e3779b97f4a7c15ull;
+constexpr uint64_t hash_k2 = 0xc2b2ae3d27d4eb4full;
+
+inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+inline uint64_t hash_step(uint64_t h, uint64_t word)
+{
+    h ^= word * hash_k2;
+    return rotl64(h, 29) * hash_k1;
+}
+
+inline uint32_t finish_hash(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return static_cast<uint32_t>(h);
+}
 
 struct ufid_hash {
     size_t operator()(const linc_ufid &u) const
@@ -128,6 +154,32 @@ public:
                         linc_flow *out[], size_t *n_probes);
     void optimize();
     std::vector<linc_ufid> snapshot_ufids() const;
+    size_t n_words() const { return n_words_; }
+
+    // True if the flow that had generation 'gen' in 'slot' is still in the
+    // table.  Lock-free: a flow leaves the table (del, flush) by bumping its
+    // slot's generation before its memory is handed to 'defer_free', so a
+    // caller that sees the generation unchanged may use the flow until it
+    // next quiesces, as if a lookup had just returned it.  'slot' must have
+    // come from a flow of this table.
+    bool alive(uint32_t slot, uint64_t gen) const
+    {
+        const std::atomic<uint64_t> *chunk
+            = slot_chunks_[slot >> slot_chunk_bits].load(
+                std::memory_order_acquire);
+        return chunk[slot & (slot_chunk_size - 1)].load(
+                   std::memory_order_acquire) == gen;
+    }
+
+    // The OR of every mask the table has held: only key bits under it can
+    // decide which flow a key matches.  It only grows, and each growth
+    // bumps the version, before any flow with the new mask is linked.
+    uint64_t union_version() const
+    {
+        return union_version_.load(std::memory_order_acquire);
+    }
+    // Copies the union ('n_words' words) and returns its version.
+    uint64_t copy_union(uint64_t *mask) const;
 
 private:
     struct read_guard {
@@ -151,12 +203,29 @@ private:
                       const uint64_t *mask, const void *actions,
                       size_t actions_len, bool check_match);
     void copy_out(const linc_flow *, uint64_t *key, uint64_t *mask) const;
+    int take_slot(linc_flow *);
+    void release_slot(linc_flow *);
+
+    static constexpr unsigned slot_chunk_bits = 12;
+    static constexpr size_t slot_chunk_size = size_t{1} << slot_chunk_bits;
+    static constexpr size_t max_slot_chunks
+        = (LINC_FLOW_TABLE_MAX_FLOWS + slot_chunk_size - 1) / slot_chunk_size;
 
     const size_t n_words_;
     linc_defer_free_fn *const defer_free_;
     mutable pthread_rwlock_t rwlock_;
     std::vector<std::unique_ptr<subtable>> subtables_;  // Probe order.
     std::unordered_map<linc_ufid, linc_flow *, ufid_hash, ufid_eq> by_ufid_;
+
+    // Generation of each flow slot, in chunks that live as long as the
+    // table, so a reader may check a slot without the lock.  Written under
+    // the lock; 'free_slots_' are slots no flow holds.
+    std::atomic<std::atomic<uint64_t> *> slot_chunks_[max_slot_chunks] = {};
+    std::vector<uint32_t> free_slots_;
+    uint32_t n_slots_ = 0;
+
+    std::vector<uint64_t> union_mask_;              // Under the lock.
+    std::atomic<uint64_t> union_version_{0};
 };
 
 // A dump over a UFID snapshot; next() is safe from several threads.
@@ -173,5 +242,10 @@ private:
 };
 
 }  // namespace linc
+
+// The C interface's handle is the table itself.
+struct linc_flow_table : linc::flow_table {
+    using linc::flow_table::flow_table;
+};
 
 #endif  // dpif-linc/flow-table.h

@@ -136,6 +136,58 @@ void linc_flow_account(struct linc_flow *, uint32_t n_packets,
                        uint64_t n_bytes, long long int now,
                        uint16_t tcp_flags);
 
+/* ------------------------------------------------------------------------ */
+/* Exact-match cache (EMC): one per forwarding thread, in front of a table. */
+/* ------------------------------------------------------------------------ */
+
+/* Maps a packet's key to the megaflow it matched, for keys seen before.
+ * Entries name a flow by its table slot and that slot's generation, so a
+ * flow deleted (or flushed) since is never returned, even after its memory
+ * was freed; an action change (modify) is seen through the flow itself.
+ * Not thread-safe: each thread owns its cache.  It must be destroyed before
+ * its table. */
+struct linc_emc;
+
+#define LINC_EMC_DEFAULT_ENTRIES 8192
+#define LINC_EMC_DEFAULT_INSERT_INV_PROB 100
+
+/* Lookup outcomes, added to by linc_emc_lookup_batch(). */
+struct linc_lookup_stats {
+    uint64_t emc_hits;          /* Found in the exact-match cache. */
+    uint64_t megaflow_hits;     /* Found in the megaflow table. */
+    uint64_t misses;            /* Found in neither. */
+    uint64_t n_probes;          /* Subtables probed for megaflow hits. */
+};
+
+/* Creates a cache of 'n_entries' (rounded up to a power of two) in front of
+ * 't'.  'insert_inv_prob' is as OVS's emc-insert-inv-prob: a megaflow hit
+ * enters the cache with probability 1/insert_inv_prob; 0 disables the cache
+ * (lookups go straight to the table).  NULL if out of memory. */
+struct linc_emc *linc_emc_create(struct linc_flow_table *t, size_t n_entries,
+                                 unsigned int insert_inv_prob);
+void linc_emc_destroy(struct linc_emc *);
+void linc_emc_set_insert_inv_prob(struct linc_emc *,
+                                  unsigned int insert_inv_prob);
+/* Empties the cache. */
+void linc_emc_clear(struct linc_emc *);
+/* Entries whose flow is still in the table. */
+size_t linc_emc_count(const struct linc_emc *);
+/* True while the cache's recent hit rate is too low for it to pay: then
+ * only one burst in 16 looks it up, the others go straight to the table.
+ * The one function here another thread may call on a cache, for display. */
+bool linc_emc_bypassed(const struct linc_emc *);
+
+/* Looks up 'n' keys: first all in the cache, then the misses in the table
+ * (one read-side critical section), inserting some of the table's hits into
+ * the cache.  out[i] is the matching flow or NULL; returns the number of
+ * hits.  'hashes', if nonnull, gives a hash of each packet to use instead of
+ * hashing its key (e.g. the NIC's RSS hash): any value is correct, only the
+ * spread matters.  Pointers returned are valid until the caller quiesces. */
+size_t linc_emc_lookup_batch(struct linc_emc *, const uint64_t *const keys[],
+                             const uint32_t *hashes, size_t n,
+                             struct linc_flow *out[],
+                             struct linc_lookup_stats *);
+
 /* Flow dump.  Several threads may call _next on one dump concurrently; each
  * flow present for the whole dump is returned exactly once.  The dump walks
  * a snapshot of UFIDs taken at start, so flows deleted meanwhile are

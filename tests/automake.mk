@@ -3,7 +3,9 @@ check_PROGRAMS += tests/unit/linc-unit-tests
 TESTS += tests/unit/linc-unit-tests
 tests_unit_linc_unit_tests_SOURCES = \
 	tests/unit/main.cc \
+	tests/unit/flow-test-keys.h \
 	tests/unit/test-actions.cc \
+	tests/unit/test-emc.cc \
 	tests/unit/test-flow-table.cc \
 	tests/unit/test-port-map.cc \
 	tests/unit/test-sched.cc

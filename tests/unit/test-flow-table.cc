@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "dpif-linc/linc-engine.h"
+#include "tests/unit/flow-test-keys.h"
 
 #include <CppUTest/TestHarness.h>
 
 namespace {
 
-constexpr size_t n_words = 8;
+using namespace linc_test;
+
 int deferred_frees;
 
 void free_now(void (*fn)(void *), void *p)
@@ -25,15 +27,6 @@ void free_now(void (*fn)(void *), void *p)
     deferred_frees++;
     fn(p);
 }
-
-struct key {
-    uint64_t w[n_words] = {};
-};
-
-linc_ufid ufid(uint64_t n) { return linc_ufid{n, ~n}; }
-
-const uint8_t out1[] = {8, 0, 1, 0, 1, 0, 0, 0};   // output(1)
-const uint8_t out2[] = {8, 0, 1, 0, 2, 0, 0, 0};   // output(2)
 
 }  // namespace
 
