@@ -75,12 +75,20 @@ private:
 
     // The domains one grant_copy() batch touches, each looked up (and its
     // liveness checked, a syscall) once per batch rather than per segment.
+    // Fixed capacity, so that a batch allocates nothing: a backend's batch
+    // touches two domains (its guest and, guest to guest, the peer); past
+    // the capacity each further lookup is made again per segment.
     struct batch_views {
-        std::vector<std::pair<domid_t, view_ptr>> seen;
+        static constexpr size_t capacity = 8;
+        domid_t ids[capacity];
+        view_ptr views[capacity];
+        size_t n = 0;
     };
 
     view_ptr view(domid_t domid);
-    view_ptr batch_view(batch_views *b, domid_t domid);
+    domain_view *batch_view(batch_views *b, domid_t domid, view_ptr *hold);
+    int16_t pin_entry(domain_view *v, grant_ref_t ref, bool write,
+                      uint32_t *frame, uint16_t *newly_set);
     int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write,
                     uint32_t *frame);
     void release(const view_ptr &v, grant_ref_t ref, bool write);
@@ -144,11 +152,26 @@ simxen_platform::view_ptr simxen_platform::view(domid_t domid)
     return v;
 }
 
-// Pins 'ref' and reads its frame once: the guest may rewrite the entry at
-// any time, and a frame checked and then re-read could be out of range.
-int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
-                                 bool write, uint32_t *frame)
+// Clears the flag bits 'bits' that one holder of grant 'ref' had set.
+void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
 {
+    if (bits) {
+        __atomic_fetch_and(&v->gnt[ref].flags, static_cast<uint16_t>(~bits),
+                           __ATOMIC_RELEASE);
+    }
+}
+
+// Sets GTF_reading (and GTF_writing) on grant 'ref' of 'v' if the entry
+// lets us use it that way, then reads its frame once: the guest may rewrite
+// the entry at any time, and a frame checked and then re-read could be out
+// of range.  '*newly_set' gets the flag bits this call set, which are the
+// ones its holder must clear again: bits already set belong to another
+// holder (a mapping of ours, or of another backend queue), as Xen's pin
+// counts in its active grant entries would have it.
+int16_t simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
+                                   uint32_t *frame, uint16_t *newly_set)
+{
+    *newly_set = 0;
     if (ref >= v->grants) {
         return gntst_bad_gntref;
     }
@@ -156,6 +179,7 @@ int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
     // cannot retarget the grant between our check and our pin.
     auto *combo = reinterpret_cast<uint32_t *>(&v->gnt[ref]);
     uint32_t old = __atomic_load_n(combo, __ATOMIC_ACQUIRE);
+    uint32_t want;
     for (int tries = 0;; tries++) {
         uint16_t flags = static_cast<uint16_t>(old);
         domid_t dom = static_cast<domid_t>(old >> 16);
@@ -165,7 +189,7 @@ int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
         if (write && (flags & GTF_readonly)) {
             return gntst_general_error;
         }
-        uint32_t want = old | GTF_reading | (write ? GTF_writing : 0);
+        want = old | GTF_reading | (write ? GTF_writing : 0);
         if (want == old ||
             __atomic_compare_exchange_n(combo, &old, want, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -175,22 +199,25 @@ int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
             return gntst_general_error;     // Xen: "unstable" entry.
         }
     }
+    uint16_t set = static_cast<uint16_t>(want & ~old);
     *frame = __atomic_load_n(&v->gnt[ref].frame, __ATOMIC_RELAXED);
     if (*frame >= v->pages) {
-        // Undo what we just set unless someone else holds it.
-        pin &p = pins_[{v.get(), ref}];
-        if (p.users == 0) {
-            pins_.erase({v.get(), ref});
-            __atomic_fetch_and(&v->gnt[ref].flags,
-                               static_cast<uint16_t>(~(GTF_reading |
-                                                       GTF_writing)),
-                               __ATOMIC_RELEASE);
-        } else if (write && p.writers == 0) {
-            __atomic_fetch_and(&v->gnt[ref].flags,
-                               static_cast<uint16_t>(~GTF_writing),
-                               __ATOMIC_RELEASE);
-        }
+        unpin_entry(v, ref, set);
         return gntst_bad_page;
+    }
+    *newly_set = set;
+    return gntst_okay;
+}
+
+// A long-lived pin (a mapping), counted in pins_ so that the flags stay set
+// while any mapping of ours holds the grant.
+int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
+                                 bool write, uint32_t *frame)
+{
+    uint16_t newly_set;
+    int16_t st = pin_entry(v.get(), ref, write, frame, &newly_set);
+    if (st != gntst_okay) {
+        return st;
     }
     pin &p = pins_[{v.get(), ref}];
     p.users++;
@@ -213,25 +240,32 @@ void simxen_platform::release(const view_ptr &v, grant_ref_t ref, bool write)
         clear |= GTF_reading;
         pins_.erase(it);
     }
-    if (clear) {
-        __atomic_fetch_and(&v->gnt[ref].flags, static_cast<uint16_t>(~clear),
-                           __ATOMIC_RELEASE);
-    }
+    unpin_entry(v.get(), ref, clear);
 }
 
-simxen_platform::view_ptr simxen_platform::batch_view(batch_views *b,
-                                                      domid_t domid)
+// nullptr if there is no live domain 'domid'.  The view stays valid for
+// the batch: 'b' (or, once 'b' is full, '*hold') keeps a reference.
+domain_view *simxen_platform::batch_view(batch_views *b, domid_t domid,
+                                         view_ptr *hold)
 {
-    for (const auto &e : b->seen) {
-        if (e.first == domid) {
-            return e.second;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->ids[i] == domid) {
+            return b->views[i].get();
         }
     }
     view_ptr v = view(domid);
-    b->seen.emplace_back(domid, v);
-    return v;
+    if (b->n < batch_views::capacity) {
+        b->ids[b->n] = domid;
+        b->views[b->n++] = v;
+    } else {
+        *hold = v;
+    }
+    return v.get();
 }
 
+// One segment of a grant_copy() batch.  The pins last only for the copy,
+// so they are not counted in pins_: each side clears just the flag bits it
+// set (pin_entry()).
 int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
 {
     const uint16_t known = grant_copy_segment::source_gref |
@@ -244,31 +278,35 @@ int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
         return gntst_bad_copy_arg;
     }
 
-    view_ptr sv, dv;
-    if (src_gref && !(sv = batch_view(b, s->source.foreign.domid))) {
+    view_ptr hold_src, hold_dst;
+    domain_view *sv = nullptr, *dv = nullptr;
+    if (src_gref
+        && !(sv = batch_view(b, s->source.foreign.domid, &hold_src))) {
         return gntst_bad_domain;
     }
-    if (dst_gref && !(dv = batch_view(b, s->dest.foreign.domid))) {
+    if (dst_gref
+        && !(dv = batch_view(b, s->dest.foreign.domid, &hold_dst))) {
         return gntst_bad_domain;
     }
 
     const uint8_t *src = static_cast<const uint8_t *>(s->source.virt);
     uint8_t *dst = static_cast<uint8_t *>(s->dest.virt);
+    uint16_t src_pinned = 0, dst_pinned = 0;
     int16_t st;
     if (src_gref) {
         uint32_t frame;
-        if ((st = acquire(sv, s->source.foreign.ref, false, &frame))
-            != gntst_okay) {
+        st = pin_entry(sv, s->source.foreign.ref, false, &frame, &src_pinned);
+        if (st != gntst_okay) {
             return st;
         }
         src = sv->mem + size_t{frame} * page_size + s->source.foreign.offset;
     }
     if (dst_gref) {
         uint32_t frame;
-        if ((st = acquire(dv, s->dest.foreign.ref, true, &frame))
-            != gntst_okay) {
+        st = pin_entry(dv, s->dest.foreign.ref, true, &frame, &dst_pinned);
+        if (st != gntst_okay) {
             if (src_gref) {
-                release(sv, s->source.foreign.ref, false);
+                unpin_entry(sv, s->source.foreign.ref, src_pinned);
             }
             return st;
         }
@@ -281,10 +319,10 @@ int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
         st = gntst_okay;
     }
     if (src_gref) {
-        release(sv, s->source.foreign.ref, false);
+        unpin_entry(sv, s->source.foreign.ref, src_pinned);
     }
     if (dst_gref) {
-        release(dv, s->dest.foreign.ref, true);
+        unpin_entry(dv, s->dest.foreign.ref, dst_pinned);
     }
     return st;
 }
