@@ -777,7 +777,10 @@ public:
     static constexpr uint64_t watch_period_ns = 50000000;
 
     guest(const guest_options &go, const options &o)
-        : go_(go), o_(o), pacer_(go.gen_rate), buf_(65536 + 64)
+        : go_(go), o_(o),
+          mode_(go.mode == "tap" ? mode::tap
+                : go.mode == "gen" ? mode::gen : mode::sink),
+          pacer_(go.gen_rate), buf_(65536 + 64)
     {
         parse_hostile(go.hostile, &hostile_kind_);
         hostile_done_ = go.hostile.empty();
@@ -818,7 +821,7 @@ public:
             return fail(EIO, "cannot write the vif's xenstore keys");
         }
         xs_->watch(keys_->be() + "/state", "backend");
-        if (go_.mode == "tap") {
+        if (mode_ == mode::tap) {
             // With virtio-net headers, so that once the backend offers GSO
             // the kernel can hand us TSO frames (offloads are set after
             // connecting).
@@ -890,7 +893,7 @@ public:
             start_ns_ = now;
             pacer_.start(monotonic_ns());
         }
-        if (go_.mode == "tap") {
+        if (mode_ == mode::tap) {
             set_tap_offloads();
         }
         state_ = state::connected;
@@ -947,9 +950,9 @@ public:
         }
         maybe_hostile(now);
         bool busy = false;
-        if (go_.mode == "tap") {
+        if (mode_ == mode::tap) {
             busy |= tap_transmit();
-        } else if (go_.mode == "gen") {
+        } else if (mode_ == mode::gen) {
             busy |= generate(now, wake_ns);
         }
         for (fe_queue &q : conn_.queues) {
@@ -987,7 +990,7 @@ public:
             return;
         }
         add(xs_->fd(), 0u);
-        if (go_.mode == "tap") {
+        if (mode_ == mode::tap) {
             add(tap_.fd(), 1u);
         }
         if (state_ == state::connected) {
@@ -1039,6 +1042,7 @@ public:
 
 private:
     enum class state { none, initial, waiting, connected, failed };
+    enum class mode { tap, sink, gen };
 
     static unsigned long long ull(uint64_t v) { return v; }
 
@@ -1201,7 +1205,7 @@ private:
             rx_packets_++;
             rx_bytes_ += info.len;
             uint64_t seq, t;
-            if (go_.mode == "tap") {
+            if (mode_ == mode::tap) {
                 tap_.write(buf_.data(), info.len, vnet_from_rx(buf_.data(), info));
             } else if (probe_frame::parse(buf_.data(), info.len, &seq, &t)) {
                 sent_at[probes++] = t;
@@ -1222,6 +1226,7 @@ private:
 
     const guest_options go_;
     const options &o_;
+    const mode mode_;
     state state_ = state::none;
     std::unique_ptr<xs_store> xs_;
     std::unique_ptr<sim_guest> sim_;
