@@ -771,8 +771,11 @@ uint64_t monotonic_ns()
 // One emulated guest: its domain, toolstack keys, netfront and traffic.
 class guest {
 public:
-    // Frames per burst: generated per iteration, received per queue.
+    // Frames generated per iteration, and received per queue and
+    // iteration: twice as many, so that a sink in the same loop as its
+    // generator drains what it sends.
     static constexpr size_t burst = 64;
+    static constexpr size_t rx_burst = 2 * burst;
     // How often xenstore watches are read when not woken by them.
     static constexpr uint64_t watch_period_ns = 50000000;
 
@@ -1190,10 +1193,10 @@ private:
     // one clock reading for the burst.
     bool receive(netif_frontend &fe)
     {
-        uint64_t sent_at[burst];
+        uint64_t sent_at[rx_burst];
         size_t probes = 0;
         size_t i = 0;
-        for (; i < burst; i++) {
+        for (; i < rx_burst; i++) {
             frontend_rx_packet info;
             int r = fe.receive(buf_.data(), buf_.size(), &info);
             if (r == 0) {
