@@ -1,25 +1,58 @@
 // Copyright (c) 2026 The openvswitch-linc authors.
 // Licensed under the Apache License, Version 2.0.
 //
-// linc-guest: an emulated Xen guest with one network device, on simxen.
+// linc-guest: emulated Xen guests with one network device each, on simxen.
 //
-// It plays both the toolstack (creates domain D, writes the vif's backend
-// and frontend directories in xenstore, as xl does) and the guest's netfront
-// (negotiates with the backend as Linux's xen-netfront does, then runs the
-// rings).  Modes:
+// For each guest it plays both the toolstack (creates domain D, writes the
+// vif's backend and frontend directories in xenstore, as xl does) and the
+// guest's netfront (negotiates with the backend as Linux's xen-netfront
+// does, then runs the rings).  Modes:
 //
 //   tap    a tap device inside a network namespace carries the kernel's own
-//          stack through the rings: ping, iperf3, TCP all work;
-//   sink   counts what it receives;
-//   gen    sends fixed-size UDP frames (for tests; the benchmark tool has
-//          its own generator).
+//          stack through the rings: ping, iperf3, TCP all work (one guest
+//          per process);
+//   sink   counts what it receives, and measures the one-way latency of the
+//          generator's frames;
+//   gen    sends UDP/IPv4 frames ("probes", probe-frame.h): payload magic
+//          0x4c494e43, a sequence number and the CLOCK_MONOTONIC send time
+//          in ns (taken once per burst, just before the burst is queued
+//          and pushed), optionally paced (--gen-rate) and spread over many
+//          5-tuples (--gen-flows).
+//
+// One guest comes from --domid and the other options (the original
+// command line); several from repeated --guest=SPEC, where SPEC is a comma
+// list of KEY=VALUE with the per-guest options' names as keys (domid,
+// mode, devid, mac, backend-domid, queues, gen-size, gen-count, gen-rate,
+// gen-flows, gen-dst-mac, hotplug, bridge, hostile, hostile-after); a key
+// not in SPEC takes the value of the corresponding --option.  All guests
+// run in one thread: each loop iteration serves every guest's rings in
+// bursts (one push and at most one notification per ring per burst).
+// --poll=sleep (the default) blocks in one poll() on every guest's event
+// channels and xenstore connection when no guest has work; --poll=busy
+// never blocks and makes no system call while the rings ask for no
+// notification (xenstore watches are read every 50 ms).  A guest whose
+// connection fails is logged and torn down; the others go on.
+//
+// --stats-file=PATH: on SIGUSR1 and at exit, PATH is replaced atomically
+// (written as PATH.tmp, then renamed) with one line per guest:
+//
+//   domid D mode M tx_packets N rx_packets N rx_bytes N rx_other N
+//   lat_count N lat_p50_ns N lat_p99_ns N lat_max_ns N
+//
+// (on one line).  tx_packets: frames queued to the TX ring; rx_packets,
+// rx_bytes: frames received; rx_other: received frames that are not
+// probes; lat_*: the one-way latency (receive time - send time) of the
+// probes received since the previous SIGUSR1 (count, median, 99th
+// percentile, maximum; within 1 %, see guest-stats.h).  The counters are
+// cumulative; SIGUSR1 resets the latency histogram after writing, so each
+// measurement window gets its own percentiles.
 //
 // --hostile=KIND connects normally, waits --hostile-after seconds, then
 // breaks the protocol once in that way (netif_frontend::hostile), so tests
 // can check that only this vif fails.
 //
-// SIGTERM closes the device (Closing, then Closed once the backend agrees)
-// and destroys the domain; SIGHUP closes and reconnects it.
+// SIGTERM closes the devices (Closing, then Closed once the backend
+// agrees) and destroys the domains; SIGHUP closes and reconnects them.
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,12 +63,15 @@
 #include <linux/if_tun.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,10 +80,15 @@
 #include "netdev-xen/netif-backend.h"
 #include "netdev-xen/netif-frontend.h"
 #include "netdev-xen/vif-xenbus.h"
+#include "utilities/guest/guest-stats.h"
+#include "utilities/guest/probe-frame.h"
 #include "utilities/guest/tap-device.h"
 #include "utilities/simxen/sim-guest.h"
 
 using namespace linc::xen;
+using linc::guest::latency_histogram;
+using linc::guest::probe_frame;
+using linc::guest::rate_pacer;
 using linc::guest::tap_device;
 using linc::guest::vnet_hdr;
 
@@ -87,37 +128,51 @@ void fatal(const char *fmt, ...)
 
 volatile sig_atomic_t stop_requested;
 volatile sig_atomic_t reconnect_requested;
+volatile sig_atomic_t stats_requested;
 
 void on_signal(int sig)
 {
     if (sig == SIGHUP) {
         reconnect_requested = 1;
+    } else if (sig == SIGUSR1) {
+        stats_requested = 1;
     } else {
         stop_requested = 1;
     }
 }
 
-struct options {
-    std::string simxen_dir;
+// What can differ from guest to guest (--guest=SPEC keys).
+struct guest_options {
     domid_t domid = 0;
     unsigned devid = 0;
     domid_t backend = 0;
     std::string mode = "tap";
-    std::string netns;
-    std::string ifname = "eth0";
     std::array<uint8_t, 6> mac{};
     bool mac_set = false;
+    unsigned queues = 1;
+    std::string hotplug;            // xl's script=, run as xl runs it
+    std::string bridge;             // xl's bridge=
+    std::string hostile;
+    double hostile_after = 0.5;
+    unsigned gen_size = 64;
+    uint64_t gen_count = 0;         // 0: until stopped
+    uint64_t gen_rate = 0;          // packets/s, 0: as fast as the ring goes
+    uint32_t gen_flows = 1;
+    std::array<uint8_t, 6> gen_dst_mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+};
+
+struct options {
+    std::string simxen_dir;
+    guest_options base;             // the single guest, or --guest defaults
+    std::vector<guest_options> guests;
+    std::string netns;
+    std::string ifname = "eth0";
     unsigned mtu = 1500;
     std::string pidfile;
     std::string logfile;
     bool detach = false;
-    std::string hostile;
-    double hostile_after = 0.5;
-    unsigned queues = 1;
-    std::string hotplug;            // xl's script=, run as xl runs it
-    std::string bridge;             // xl's bridge=
-    unsigned gen_size = 64;
-    unsigned gen_count = 0;         // 0: until stopped
+    bool busy_poll = false;
+    std::string stats_file;
 };
 
 // The simxen guest as netif_frontend sees a guest.
@@ -196,7 +251,7 @@ bool parse_hostile(const std::string &s, netif_hostile *h)
 // The toolstack's and the frontend's xenstore keys for one vif.
 class vif_keys {
 public:
-    vif_keys(xs_store &xs, const options &o)
+    vif_keys(xs_store &xs, const guest_options &o)
         : xs_(xs),
           be_("/local/domain/" + std::to_string(o.backend) + "/backend/vif/"
               + std::to_string(o.domid) + "/" + std::to_string(o.devid)),
@@ -209,7 +264,7 @@ public:
     const std::string &fe() const { return fe_; }
 
     // What xl writes before the guest boots.
-    bool create(const options &o)
+    bool create(const guest_options &o)
     {
         std::string mac = mac_string(o.mac);
         std::string dom = "/local/domain/" + std::to_string(o.domid);
@@ -277,7 +332,8 @@ struct connection {
     netif_frontend *fe0() { return queues[0].fe.get(); }
 };
 
-int connect_frontend(const options &o, sim_guest &g, sim_frontend_platform &plat,
+int connect_frontend(const guest_options &o, sim_guest &g,
+                     sim_frontend_platform &plat,
                      vif_keys &keys, xs_store &xs, connection *c,
                      size_t rx_buffers = netif_frontend::rx_ring_size)
 {
@@ -459,8 +515,9 @@ void write_pidfile(const std::string &path)
 void usage()
 {
     std::printf(
-        "linc-guest: an emulated Xen guest with one netfront, on simxen\n"
+        "linc-guest: emulated Xen guests with one netfront each, on simxen\n"
         "usage: linc-guest --simxen-dir=DIR --domid=D [options]\n"
+        "       linc-guest --simxen-dir=DIR --guest=SPEC [--guest=SPEC...] [options]\n"
         "  --devid=N            device number (default 0)\n"
         "  --backend-domid=B    backend domain (default 0)\n"
         "  --mode=tap|sink|gen  (default tap)\n"
@@ -473,8 +530,14 @@ void usage()
         "                       in InitWait, run SCRIPT online (and offline at\n"
         "                       exit) with XENBUS_PATH set\n"
         "  --bridge=BR          as xl's bridge=BR (read by the script)\n"
-        "  --gen-size=N         gen mode frame size (default 64)\n"
+        "  --gen-size=N         gen mode frame size (default 64, at least 62)\n"
         "  --gen-count=N        gen mode frames to send (default: until stopped)\n"
+        "  --gen-rate=PPS       gen mode packets per second (default 0: as\n"
+        "                       fast as the ring takes them)\n"
+        "  --gen-flows=N        gen mode: cycle over N UDP flows, source\n"
+        "                       10.1.0.0+k port 1024+k%%64000 (default 1,\n"
+        "                       at most 1000000)\n"
+        "  --gen-dst-mac=MAC    gen mode destination (default broadcast)\n"
         "  --hostile=KIND       break the protocol once after connecting:\n"
         "                       bad-gref ungranted-gref foreign-gref\n"
         "                       readonly-rx-gref offset-past-page too-many-slots\n"
@@ -482,101 +545,736 @@ void usage()
         "                       oversize-length duplicate-ids\n"
         "                       frag-size-mismatch bad-extra notification-storm\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
+        "  --guest=SPEC         one more guest in this process (repeatable),\n"
+        "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
+        "                       mode devid mac backend-domid queues gen-size\n"
+        "                       gen-count gen-rate gen-flows gen-dst-mac\n"
+        "                       hotplug bridge hostile hostile-after; others\n"
+        "                       from the options above.  Not with --domid;\n"
+        "                       gen and sink modes only.\n"
+        "                       e.g. --guest=domid=1,mode=gen --guest=domid=2,mode=sink\n"
+        "  --poll=sleep|busy    sleep in poll() when idle (default), or spin\n"
+        "  --stats-file=PATH    on SIGUSR1 and at exit, replace PATH with one\n"
+        "                       line per guest:\n"
+        "                         domid D mode M tx_packets N rx_packets N\n"
+        "                         rx_bytes N rx_other N lat_count N\n"
+        "                         lat_p50_ns N lat_p99_ns N lat_max_ns N\n"
+        "                       (lat_*: one-way latency of received probes\n"
+        "                       since the last SIGUSR1, which resets them;\n"
+        "                       counters are cumulative)\n"
         "  --pidfile=FILE --log-file=FILE --detach\n"
-        "SIGTERM: close and destroy the domain; SIGHUP: close and reconnect.\n");
+        "SIGTERM: close and destroy the domains; SIGHUP: close and reconnect;\n"
+        "SIGUSR1: write --stats-file.\n");
+}
+
+unsigned long parse_number(const std::string &s, unsigned long max,
+                           const char *what)
+{
+    auto v = parse_xs_uint(s, max);
+    if (!v) {
+        fatal("%s: %s is not a number up to %lu", what, s.c_str(), max);
+    }
+    return static_cast<unsigned long>(*v);
+}
+
+// Sets per-guest option 'key' (an option's name without "--") of 'g'.
+// False if 'key' is not a per-guest option.
+bool set_guest_option(guest_options *g, const std::string &key,
+                      const std::string &value)
+{
+    std::string what = "--" + key;
+    const char *w = what.c_str();
+    if (key == "domid") {
+        g->domid = static_cast<domid_t>(parse_number(value, 0x7fef, w));
+    } else if (key == "devid") {
+        g->devid = static_cast<unsigned>(parse_number(value, 0xffff, w));
+    } else if (key == "backend-domid") {
+        g->backend = static_cast<domid_t>(parse_number(value, 0x7fef, w));
+    } else if (key == "mode") {
+        g->mode = value;
+    } else if (key == "mac") {
+        if (!parse_mac(value.c_str(), &g->mac)) {
+            fatal("%s: %s is not a MAC address", w, value.c_str());
+        }
+        g->mac_set = true;
+    } else if (key == "queues") {
+        g->queues = static_cast<unsigned>(parse_number(value, 16, w));
+        if (!g->queues) {
+            fatal("--queues: 1..16");
+        }
+    } else if (key == "hotplug") {
+        g->hotplug = value;
+    } else if (key == "bridge") {
+        g->bridge = value;
+    } else if (key == "hostile") {
+        g->hostile = value;
+    } else if (key == "hostile-after") {
+        g->hostile_after = std::atof(value.c_str());
+    } else if (key == "gen-size") {
+        g->gen_size = static_cast<unsigned>(parse_number(value, 65535, w));
+    } else if (key == "gen-count") {
+        g->gen_count = parse_number(value, 4000000000ul, w);
+    } else if (key == "gen-rate") {
+        g->gen_rate = parse_number(value, 1000000000ul, w);
+    } else if (key == "gen-flows") {
+        g->gen_flows = static_cast<uint32_t>(
+            parse_number(value, probe_frame::max_flows, w));
+        if (!g->gen_flows) {
+            fatal("--gen-flows: 1..%u", probe_frame::max_flows);
+        }
+    } else if (key == "gen-dst-mac") {
+        if (!parse_mac(value.c_str(), &g->gen_dst_mac)) {
+            fatal("%s: %s is not a MAC address", w, value.c_str());
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// --guest=SPEC on top of the defaults 'base'.
+guest_options parse_guest_spec(const guest_options &base, const std::string &spec)
+{
+    guest_options g = base;
+    g.domid = 0;
+    g.mac_set = false;
+    size_t pos = 0;
+    while (pos <= spec.size()) {
+        size_t end = spec.find(',', pos);
+        if (end == std::string::npos) {
+            end = spec.size();
+        }
+        std::string item = spec.substr(pos, end - pos);
+        size_t eq = item.find('=');
+        if (eq == std::string::npos
+            || !set_guest_option(&g, item.substr(0, eq), item.substr(eq + 1))) {
+            fatal("--guest=%s: \"%s\" is not KEY=VALUE with a per-guest key",
+                  spec.c_str(), item.c_str());
+        }
+        pos = end + 1;
+    }
+    if (!g.domid) {
+        fatal("--guest=%s: needs domid=D (D > 0)", spec.c_str());
+    }
+    return g;
 }
 
 options parse_args(int argc, char **argv)
 {
     enum {
-        o_simxen = 256, o_domid, o_devid, o_backend, o_mode, o_netns,
-        o_ifname, o_mac, o_mtu, o_pidfile, o_log, o_detach, o_hostile,
-        o_hostile_after, o_gen_size, o_gen_count, o_queues, o_hotplug,
-        o_bridge, o_help,
+        o_simxen = 256, o_guest_opt, o_netns, o_ifname, o_mtu, o_pidfile,
+        o_log, o_detach, o_guest, o_poll, o_stats_file, o_help,
     };
     static const struct option longopts[] = {
         {"simxen-dir", required_argument, nullptr, o_simxen},
-        {"domid", required_argument, nullptr, o_domid},
-        {"devid", required_argument, nullptr, o_devid},
-        {"backend-domid", required_argument, nullptr, o_backend},
-        {"mode", required_argument, nullptr, o_mode},
+        {"domid", required_argument, nullptr, o_guest_opt},
+        {"devid", required_argument, nullptr, o_guest_opt},
+        {"backend-domid", required_argument, nullptr, o_guest_opt},
+        {"mode", required_argument, nullptr, o_guest_opt},
         {"netns", required_argument, nullptr, o_netns},
         {"ifname", required_argument, nullptr, o_ifname},
-        {"mac", required_argument, nullptr, o_mac},
+        {"mac", required_argument, nullptr, o_guest_opt},
         {"mtu", required_argument, nullptr, o_mtu},
         {"pidfile", required_argument, nullptr, o_pidfile},
         {"log-file", required_argument, nullptr, o_log},
         {"detach", no_argument, nullptr, o_detach},
-        {"hostile", required_argument, nullptr, o_hostile},
-        {"hostile-after", required_argument, nullptr, o_hostile_after},
-        {"gen-size", required_argument, nullptr, o_gen_size},
-        {"gen-count", required_argument, nullptr, o_gen_count},
-        {"queues", required_argument, nullptr, o_queues},
-        {"hotplug", required_argument, nullptr, o_hotplug},
-        {"bridge", required_argument, nullptr, o_bridge},
+        {"hostile", required_argument, nullptr, o_guest_opt},
+        {"hostile-after", required_argument, nullptr, o_guest_opt},
+        {"gen-size", required_argument, nullptr, o_guest_opt},
+        {"gen-count", required_argument, nullptr, o_guest_opt},
+        {"gen-rate", required_argument, nullptr, o_guest_opt},
+        {"gen-flows", required_argument, nullptr, o_guest_opt},
+        {"gen-dst-mac", required_argument, nullptr, o_guest_opt},
+        {"queues", required_argument, nullptr, o_guest_opt},
+        {"hotplug", required_argument, nullptr, o_guest_opt},
+        {"bridge", required_argument, nullptr, o_guest_opt},
+        {"guest", required_argument, nullptr, o_guest},
+        {"poll", required_argument, nullptr, o_poll},
+        {"stats-file", required_argument, nullptr, o_stats_file},
         {"help", no_argument, nullptr, o_help},
         {nullptr, 0, nullptr, 0},
     };
     options o;
-    bool have_domid = false;
-    auto number = [](const char *s, unsigned long max, const char *what) {
-        auto v = parse_xs_uint(std::string(s), max);
-        if (!v) {
-            fatal("%s: %s is not a number up to %lu", what, s, max);
-        }
-        return static_cast<unsigned long>(*v);
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "", longopts, nullptr)) != -1) {
+    std::vector<std::string> specs;
+    int c, index = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, &index)) != -1) {
         switch (c) {
         case o_simxen: o.simxen_dir = optarg; break;
-        case o_domid:
-            o.domid = static_cast<domid_t>(number(optarg, 0x7fef, "--domid"));
-            have_domid = o.domid > 0;
+        case o_guest_opt:
+            set_guest_option(&o.base, longopts[index].name, optarg);
             break;
-        case o_devid: o.devid = static_cast<unsigned>(number(optarg, 0xffff, "--devid")); break;
-        case o_backend: o.backend = static_cast<domid_t>(number(optarg, 0x7fef, "--backend-domid")); break;
-        case o_mode: o.mode = optarg; break;
         case o_netns: o.netns = optarg; break;
         case o_ifname: o.ifname = optarg; break;
-        case o_mac:
-            if (!parse_mac(optarg, &o.mac)) {
-                fatal("--mac: %s is not a MAC address", optarg);
-            }
-            o.mac_set = true;
-            break;
-        case o_mtu: o.mtu = static_cast<unsigned>(number(optarg, 65535, "--mtu")); break;
+        case o_mtu: o.mtu = static_cast<unsigned>(parse_number(optarg, 65535, "--mtu")); break;
         case o_pidfile: o.pidfile = optarg; break;
         case o_log: o.logfile = optarg; break;
         case o_detach: o.detach = true; break;
-        case o_hostile: o.hostile = optarg; break;
-        case o_hostile_after: o.hostile_after = std::atof(optarg); break;
-        case o_gen_size: o.gen_size = static_cast<unsigned>(number(optarg, 65535, "--gen-size")); break;
-        case o_gen_count: o.gen_count = static_cast<unsigned>(number(optarg, 4000000000ul, "--gen-count")); break;
-        case o_queues:
-            o.queues = static_cast<unsigned>(number(optarg, 16, "--queues"));
-            if (!o.queues) {
-                fatal("--queues: 1..16");
+        case o_guest: specs.push_back(optarg); break;
+        case o_poll:
+            if (std::strcmp(optarg, "busy") && std::strcmp(optarg, "sleep")) {
+                fatal("--poll=%s: not sleep or busy", optarg);
             }
+            o.busy_poll = !std::strcmp(optarg, "busy");
             break;
-        case o_hotplug: o.hotplug = optarg; break;
-        case o_bridge: o.bridge = optarg; break;
+        case o_stats_file: o.stats_file = optarg; break;
         case o_help: usage(); std::exit(0);
         default: usage(); std::exit(2);
         }
     }
-    if (o.simxen_dir.empty() || !have_domid) {
+    if (o.simxen_dir.empty() || (specs.empty() && !o.base.domid)) {
         usage();
         std::exit(2);
     }
-    if (o.mode != "tap" && o.mode != "sink" && o.mode != "gen") {
-        fatal("--mode=%s: not tap, sink or gen", o.mode.c_str());
+    if (!specs.empty() && o.base.domid) {
+        fatal("--domid and --guest do not go together: give domid= in each "
+              "--guest");
     }
-    if (!o.mac_set) {
-        o.mac = {0x00, 0x16, 0x3e, 0x00, static_cast<uint8_t>(o.domid),
-                 static_cast<uint8_t>(o.devid)};
+    if (specs.empty()) {
+        o.guests.push_back(o.base);
+    }
+    for (const std::string &spec : specs) {
+        o.guests.push_back(parse_guest_spec(o.base, spec));
+    }
+    for (size_t i = 0; i < o.guests.size(); i++) {
+        guest_options &g = o.guests[i];
+        if (g.mode != "tap" && g.mode != "sink" && g.mode != "gen") {
+            fatal("--mode=%s: not tap, sink or gen", g.mode.c_str());
+        }
+        if (g.mode == "tap" && o.guests.size() > 1) {
+            fatal("domain %u: tap mode takes a process of its own (use "
+                  "--domid, not --guest)", g.domid);
+        }
+        netif_hostile h;
+        if (!g.hostile.empty() && !parse_hostile(g.hostile, &h)) {
+            fatal("--hostile=%s: unknown kind (see --help)", g.hostile.c_str());
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (o.guests[j].domid == g.domid) {
+                fatal("domain %u given twice", g.domid);
+            }
+        }
+        if (!g.mac_set) {
+            g.mac = {0x00, 0x16, 0x3e, 0x00, static_cast<uint8_t>(g.domid),
+                     static_cast<uint8_t>(g.devid)};
+        }
     }
     return o;
+}
+
+uint64_t monotonic_ns()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+// One emulated guest: its domain, toolstack keys, netfront and traffic.
+class guest {
+public:
+    // Frames generated per iteration, and received per queue and
+    // iteration: twice as many, so that a sink in the same loop as its
+    // generator drains what it sends.
+    static constexpr size_t burst = 64;
+    static constexpr size_t rx_burst = 2 * burst;
+    // How often xenstore watches are read when not woken by them.
+    static constexpr uint64_t watch_period_ns = 50000000;
+
+    guest(const guest_options &go, const options &o)
+        : go_(go), o_(o),
+          mode_(go.mode == "tap" ? mode::tap
+                : go.mode == "gen" ? mode::gen : mode::sink),
+          pacer_(go.gen_rate), buf_(65536 + 64)
+    {
+        parse_hostile(go.hostile, &hostile_kind_);
+        hostile_done_ = go.hostile.empty();
+        frame_.build(go.mac, go.gen_dst_mac, go.gen_size);
+        if (go.gen_size < probe_frame::min_size && go.mode == "gen") {
+            log_msg("domain %u: --gen-size=%u is too small for a probe; "
+                    "sending %zu bytes", go.domid, go.gen_size,
+                    frame_.size());
+        }
+    }
+
+    domid_t domid() const { return go_.domid; }
+    bool failed() const { return state_ == state::failed; }
+    bool connected() const { return state_ == state::connected; }
+    bool initial() const { return state_ == state::initial; }
+
+    // What xl does before the guest boots: the domain, its xenstore keys,
+    // a watch on the backend's state, and the tap.  0, or fails the guest
+    // and returns an errno.
+    int create()
+    {
+        xs_ = open_libxenstore();
+        if (!xs_) {
+            return fail(errno ? errno : EIO,
+                        "cannot connect to simxen's xenstored in %s",
+                        o_.simxen_dir.c_str());
+        }
+        int error = sim_guest::create(
+            o_.simxen_dir + "/control", go_.domid,
+            go_.queues * netif_frontend::pages_needed + 8,
+            2 * go_.queues * netif_frontend::pages_needed + 64, &sim_);
+        if (error) {
+            return fail(error, "cannot create domain %u", go_.domid);
+        }
+        plat_ = std::make_unique<sim_frontend_platform>(*sim_);
+        keys_ = std::make_unique<vif_keys>(*xs_, go_);
+        if (!keys_->create(go_)) {
+            return fail(EIO, "cannot write the vif's xenstore keys");
+        }
+        xs_->watch(keys_->be() + "/state", "backend");
+        if (mode_ == mode::tap) {
+            // With virtio-net headers, so that once the backend offers GSO
+            // the kernel can hand us TSO frames (offloads are set after
+            // connecting).
+            error = tap_.open(o_.netns, o_.ifname, go_.mac, o_.mtu, true);
+            if (error) {
+                return fail(error, "cannot create tap %s in namespace %s",
+                            o_.ifname.c_str(),
+                            o_.netns.empty() ? "(ours)" : o_.netns.c_str());
+            }
+        }
+        log_msg("waiting for the backend at %s", keys_->be().c_str());
+        state_ = state::initial;
+        created_ns_ = monotonic_ns();
+        return 0;
+    }
+
+    // Connects once the backend is in InitWait (running the hotplug script
+    // first, as xl does); does nothing before that.  The first connection
+    // fails the guest if it does not happen within 30 s; later ones are
+    // retried until they succeed, as Linux's netfront waits for its
+    // backend.
+    void try_connect(uint64_t now)
+    {
+        if (state_ != state::initial && state_ != state::waiting) {
+            return;
+        }
+        bool first = state_ == state::initial;
+        if (keys_->backend_state() != 2) {          // InitWait
+            if (first && now - created_ns_ > 30 * rate_pacer::ns_per_s) {
+                if (go_.hotplug.empty()) {
+                    fail(ETIMEDOUT, "connection failed");
+                } else {
+                    fail(ETIMEDOUT, "no backend answered for %s (is "
+                         "linc-xen-hotplug on?)", keys_->be().c_str());
+                }
+            }
+            return;
+        }
+        if (first && !go_.hotplug.empty() && !hotplugged_) {
+            int status = run_hotplug(go_.hotplug, "online", keys_->be());
+            auto hs = xs_->read(keys_->be() + "/hotplug-status");
+            if (status || !hs || *hs != "connected") {
+                fail(EIO, "hotplug script %s failed (exit %d)",
+                     go_.hotplug.c_str(), status);
+                return;
+            }
+            hotplugged_ = true;
+            log_msg("hotplug script %s online: ok", go_.hotplug.c_str());
+        }
+        // An RX-side fault goes into the ring behind the buffers already
+        // posted; post few at first so the backend reaches it soon.
+        bool rx_fault = first && !go_.hostile.empty()
+                        && hostile_kind_ == netif_hostile::readonly_rx_gref;
+        int error = connect_frontend(go_, *sim_, *plat_, *keys_, *xs_, &conn_,
+                                     rx_fault ? 2 : netif_frontend::rx_ring_size);
+        if (error) {
+            disconnect_frontend(*sim_, *keys_, &conn_);
+            if (first) {
+                fail(error, "connection failed");
+            } else {
+                log_msg("reconnection failed: %s; retrying",
+                        std::strerror(error));
+                keys_->set_state(1);
+                state_ = state::waiting;
+            }
+            return;
+        }
+        if (first) {
+            start_ns_ = now;
+            pacer_.start(monotonic_ns());
+        }
+        if (mode_ == mode::tap) {
+            set_tap_offloads();
+        }
+        state_ = state::connected;
+    }
+
+    // Closes the device and starts over (SIGHUP, or the backend closing).
+    void reconnect()
+    {
+        if (state_ != state::connected) {
+            return;
+        }
+        disconnect_frontend(*sim_, *keys_, &conn_);
+        keys_->set_state(1);
+        state_ = state::waiting;
+        try_connect(monotonic_ns());
+    }
+
+    // Reads the backend's state watch (every watch_period_ns, or when its
+    // descriptor polled readable) and reacts to the backend closing on us
+    // (a failed vif, or the switch going away), as Linux's netfront would.
+    void check_backend(uint64_t now, bool woken)
+    {
+        if (!xs_ || state_ == state::failed
+            || (!woken && now - last_watch_ns_ < watch_period_ns)) {
+            return;
+        }
+        last_watch_ns_ = now;
+        bool changed = !xs_->poll_watches().empty();
+        if (state_ == state::initial || state_ == state::waiting) {
+            try_connect(now);
+            return;
+        }
+        if (!changed) {
+            return;
+        }
+        int bs = keys_->backend_state();
+        if (bs == 5 || bs == 6) {
+            auto why = xs_->read(keys_->be() + "/error");
+            log_msg("backend went %s (%s); reconnecting domain %u",
+                    bs == 5 ? "Closing" : "Closed", why ? why->c_str() : "",
+                    go_.domid);
+            reconnect();
+        }
+    }
+
+    // One iteration: transmit, reap, receive, repost.  Returns whether
+    // there was anything to do; lowers '*wake_ns' to when this guest next
+    // needs the loop (0: at once) if idle.
+    bool step(uint64_t now, uint64_t *wake_ns)
+    {
+        if (state_ != state::connected) {
+            *wake_ns = std::min(*wake_ns, now + watch_period_ns);
+            return false;
+        }
+        maybe_hostile(now);
+        bool busy = false;
+        if (mode_ == mode::tap) {
+            busy |= tap_transmit();
+        } else if (mode_ == mode::gen) {
+            busy |= generate(now, wake_ns);
+        }
+        for (fe_queue &q : conn_.queues) {
+            q.fe->reap_tx();
+            busy |= receive(*q.fe);
+            // Keep the ring full of buffers: the backend drops what it
+            // cannot place rather than wait for us.
+            if (q.fe->rx_free_ids() && hostile_done_) {
+                q.fe->post_rx_buffers(netif_frontend::rx_ring_size);
+            }
+        }
+        return busy;
+    }
+
+    // Before sleeping: re-arms the rings' notifications; true if work
+    // arrived meanwhile.
+    bool final_check()
+    {
+        bool more = false;
+        if (state_ == state::connected) {
+            for (fe_queue &q : conn_.queues) {
+                more |= q.fe->final_check_rx();
+                more |= q.fe->final_check_tx();
+            }
+        }
+        return more;
+    }
+
+    // The descriptors to sleep on: tag 0 is xenstore, 1 the tap, 2 + i
+    // queue i's event channel.
+    template <typename F>
+    void for_each_fd(F &&add)
+    {
+        if (state_ == state::failed || !xs_) {
+            return;
+        }
+        add(xs_->fd(), 0u);
+        if (mode_ == mode::tap) {
+            add(tap_.fd(), 1u);
+        }
+        if (state_ == state::connected) {
+            for (size_t i = 0; i < conn_.queues.size(); i++) {
+                add(sim_->event_fd(conn_.queues[i].port),
+                    static_cast<unsigned>(2 + i));
+            }
+        }
+    }
+
+    void woke(unsigned tag, uint64_t now)
+    {
+        if (tag == 0) {
+            check_backend(now, true);
+        } else if (tag >= 2 && state_ == state::connected
+                   && tag - 2 < conn_.queues.size()) {
+            sim_->consume(conn_.queues[tag - 2].port);
+        }
+    }
+
+    void write_stats(FILE *f) const
+    {
+        std::fprintf(f, "domid %u mode %s tx_packets %llu rx_packets %llu "
+                     "rx_bytes %llu rx_other %llu lat_count %llu "
+                     "lat_p50_ns %llu lat_p99_ns %llu lat_max_ns %llu\n",
+                     go_.domid, go_.mode.c_str(), ull(tx_packets_),
+                     ull(rx_packets_), ull(rx_bytes_), ull(rx_other_),
+                     ull(latency_.count()), ull(latency_.percentile(50)),
+                     ull(latency_.percentile(99)), ull(latency_.max()));
+    }
+
+    void reset_latency() { latency_.reset(); }
+    const std::string &fail_msg() const { return fail_msg_; }
+
+    // SIGTERM: close, run the hotplug script offline, destroy the domain.
+    void teardown()
+    {
+        if (state_ == state::connected) {
+            log_msg("stopping: sent %llu, received %llu",
+                    ull(tx_packets_), ull(rx_packets_));
+            disconnect_frontend(*sim_, *keys_, &conn_);
+            if (hotplugged_) {
+                run_hotplug(go_.hotplug, "offline", keys_->be());
+            }
+        }
+        destroy_domain();
+        state_ = state::failed;
+    }
+
+private:
+    enum class state { none, initial, waiting, connected, failed };
+    enum class mode { tap, sink, gen };
+
+    static unsigned long long ull(uint64_t v) { return v; }
+
+    int fail(int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)))
+    {
+        char msg[512];
+        va_list args;
+        va_start(args, fmt);
+        std::vsnprintf(msg, sizeof msg, fmt, args);
+        va_end(args);
+        log_msg("domain %u failed: %s: %s", go_.domid, msg,
+                std::strerror(error));
+        fail_msg_ = std::string(msg) + ": " + std::strerror(error);
+        if (conn_.up()) {
+            disconnect_frontend(*sim_, *keys_, &conn_);
+        }
+        destroy_domain();
+        state_ = state::failed;
+        return error;
+    }
+
+    void destroy_domain()
+    {
+        if (sim_) {
+            sim_->destroy();
+        }
+        // As the toolstack does when a domain goes: its xenstore directory
+        // goes too (the backend directory stays with the backend).
+        if (xs_ && keys_) {
+            xs_->rm("/local/domain/" + std::to_string(go_.domid));
+        }
+        keys_.reset();
+        plat_.reset();
+        sim_.reset();
+    }
+
+    void set_tap_offloads()
+    {
+        // As Linux's netfront: TSO only if the backend takes GSO frames;
+        // checksum offload always (netfront marks packets csum_blank).
+        auto gso4 = parse_xs_uint(xs_->read(keys_->be() + "/feature-gso-tcpv4"), 1);
+        auto gso6 = parse_xs_uint(xs_->read(keys_->be() + "/feature-gso-tcpv6"), 1);
+        unsigned offloads = TUN_F_CSUM;
+        offloads |= gso4 && *gso4 ? TUN_F_TSO4 : 0;
+        offloads |= gso6 && *gso6 ? TUN_F_TSO6 : 0;
+        if (tap_.set_offloads(offloads)) {
+            log_msg("cannot set the tap's offloads; sending full frames");
+            tap_.set_offloads(0);
+        }
+    }
+
+    void maybe_hostile(uint64_t now)
+    {
+        if (hostile_done_
+            || double(now - start_ns_) / 1e9 < go_.hostile_after) {
+            return;
+        }
+        int error = conn_.fe0()->hostile(
+            hostile_kind_,
+            hostile_kind_ == netif_hostile::notification_storm ? 200000 : 1);
+        // EAGAIN: no free RX slot for an RX-side fault yet; we stop
+        // reposting buffers until one frees up.
+        if (error != EAGAIN) {
+            hostile_done_ = true;
+            log_msg("hostile %s sent: %s", go_.hostile.c_str(),
+                    error ? std::strerror(error) : "ok");
+        }
+    }
+
+    // Guest transmit from the tap.
+    bool tap_transmit()
+    {
+        bool busy = false;
+        for (int i = 0; i < 32; i++) {
+            vnet_hdr vh;
+            long n = tap_.read(buf_.data(), buf_.size(), &vh);
+            if (n <= 0) {
+                break;
+            }
+            frontend_tx_meta meta = tx_meta_from_vnet(vh);
+            netif_frontend *fe = conn_.queues[flow_queue(
+                buf_.data(), static_cast<size_t>(n), conn_.queues.size())].fe.get();
+            if (fe->send(buf_.data(), static_cast<size_t>(n), meta) == EAGAIN) {
+                fe->push_tx();
+                fe->reap_tx();
+                fe->send(buf_.data(), static_cast<size_t>(n), meta);
+            }
+            busy = true;
+        }
+        if (busy) {
+            for (fe_queue &q : conn_.queues) {
+                q.fe->push_tx();
+            }
+        }
+        return busy;
+    }
+
+    // Generated probes: as many as are due (at most a burst), stamped with
+    // one clock reading just before they are queued, then one push.
+    bool generate(uint64_t now, uint64_t *wake_ns)
+    {
+        if (go_.gen_count && gen_seq_ >= go_.gen_count) {
+            return false;
+        }
+        uint64_t due = std::min<uint64_t>(pacer_.due(now), burst);
+        if (go_.gen_count) {
+            due = std::min(due, go_.gen_count - gen_seq_);
+        }
+        if (!due) {
+            *wake_ns = std::min(*wake_ns, pacer_.next_due_ns());
+            return false;
+        }
+        const size_t nq = conn_.queues.size();
+        const uint64_t send_ns = monotonic_ns();
+        uint64_t n = 0;
+        for (; n < due; n++) {
+            if (go_.gen_flows > 1) {
+                frame_.set_flow(gen_flow_);
+            }
+            frame_.stamp(gen_seq_, send_ns);
+            netif_frontend *fe = conn_.queues[gen_flow_ % nq].fe.get();
+            if (fe->send(frame_.data(), frame_.size(), frontend_tx_meta{})) {
+                break;
+            }
+            gen_seq_++;
+            if (++gen_flow_ == go_.gen_flows) {
+                gen_flow_ = 0;
+            }
+        }
+        pacer_.sent(n);
+        tx_packets_ += n;
+        if (n) {
+            for (fe_queue &q : conn_.queues) {
+                q.fe->push_tx();
+            }
+        } else {
+            // The ring is full: come back at once (the TX responses that
+            // free it may not be notified).
+            *wake_ns = 0;
+        }
+        return n > 0;
+    }
+
+    // Up to a burst of received frames; probes' latencies are taken with
+    // one clock reading for the burst.
+    bool receive(netif_frontend &fe)
+    {
+        uint64_t sent_at[rx_burst];
+        size_t probes = 0;
+        size_t i = 0;
+        for (; i < rx_burst; i++) {
+            frontend_rx_packet info;
+            int r = fe.receive(buf_.data(), buf_.size(), &info);
+            if (r == 0) {
+                break;
+            }
+            if (r != 1) {
+                continue;
+            }
+            rx_packets_++;
+            rx_bytes_ += info.len;
+            uint64_t seq, t;
+            if (mode_ == mode::tap) {
+                tap_.write(buf_.data(), info.len, vnet_from_rx(buf_.data(), info));
+            } else if (probe_frame::parse(buf_.data(), info.len, &seq, &t)) {
+                sent_at[probes++] = t;
+            } else {
+                rx_other_++;
+            }
+        }
+        if (probes) {
+            uint64_t now = monotonic_ns();
+            for (size_t k = 0; k < probes; k++) {
+                // A send time in the future (another clock, a forged
+                // frame) counts as 0.
+                latency_.record(now > sent_at[k] ? now - sent_at[k] : 0);
+            }
+        }
+        return i > 0;
+    }
+
+    const guest_options go_;
+    const options &o_;
+    const mode mode_;
+    state state_ = state::none;
+    std::unique_ptr<xs_store> xs_;
+    std::unique_ptr<sim_guest> sim_;
+    std::unique_ptr<sim_frontend_platform> plat_;
+    std::unique_ptr<vif_keys> keys_;
+    tap_device tap_;
+    connection conn_;
+    bool hotplugged_ = false;
+    netif_hostile hostile_kind_{};
+    bool hostile_done_ = true;
+    std::string fail_msg_;
+    uint64_t created_ns_ = 0;
+    uint64_t start_ns_ = 0;
+    uint64_t last_watch_ns_ = 0;
+
+    probe_frame frame_;
+    rate_pacer pacer_;
+    uint64_t gen_seq_ = 0;
+    uint32_t gen_flow_ = 0;
+
+    std::vector<uint8_t> buf_;
+    uint64_t tx_packets_ = 0;
+    uint64_t rx_packets_ = 0;
+    uint64_t rx_bytes_ = 0;
+    uint64_t rx_other_ = 0;
+    latency_histogram latency_;
+};
+
+// Replaces 'path' with every guest's statistics line (see the top).
+void write_stats(const std::string &path,
+                 const std::vector<std::unique_ptr<guest>> &guests)
+{
+    std::string tmp = path + ".tmp";
+    FILE *f = std::fopen(tmp.c_str(), "w");
+    if (!f) {
+        log_msg("%s: %s", tmp.c_str(), std::strerror(errno));
+        return;
+    }
+    for (const auto &g : guests) {
+        g->write_stats(f);
+    }
+    if (std::fclose(f) || std::rename(tmp.c_str(), path.c_str())) {
+        log_msg("%s: %s", path.c_str(), std::strerror(errno));
+        unlink(tmp.c_str());
+    }
 }
 
 }  // namespace
@@ -584,10 +1282,8 @@ options parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
     options o = parse_args(argc, argv);
-    netif_hostile hostile_kind{};
-    if (!o.hostile.empty() && !parse_hostile(o.hostile, &hostile_kind)) {
-        fatal("--hostile=%s: unknown kind (see --help)", o.hostile.c_str());
-    }
+    // One guest, as linc-guest always was: any failure ends the process.
+    const bool single = o.guests.size() == 1;
     if (!o.logfile.empty()) {
         log_file = std::fopen(o.logfile.c_str(), "a");
         if (!log_file) {
@@ -596,8 +1292,8 @@ int main(int argc, char **argv)
         }
     }
 
-    // --detach: the parent returns once the guest is connected (or failed),
-    // so "linc-guest --detach && ping" does not race the set-up.
+    // --detach: the parent returns once the guests are connected (or one
+    // failed), so "linc-guest --detach && ping" does not race the set-up.
     int ready[2] = {-1, -1};
     if (o.detach) {
         if (pipe(ready)) {
@@ -633,264 +1329,129 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGHUP, &sa, nullptr);
+    sigaction(SIGUSR1, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
     setenv("XENSTORED_PATH", (o.simxen_dir + "/xenstored").c_str(), 1);
-    std::unique_ptr<xs_store> xs = open_libxenstore();
-    if (!xs) {
-        fatal("cannot connect to simxen's xenstored in %s: %s",
-              o.simxen_dir.c_str(), std::strerror(errno));
-    }
-
-    std::unique_ptr<sim_guest> guest;
-    int error = sim_guest::create(o.simxen_dir + "/control", o.domid,
-                                  o.queues * netif_frontend::pages_needed + 8,
-                                  2 * o.queues * netif_frontend::pages_needed + 64,
-                                  &guest);
-    if (error) {
-        fatal("cannot create domain %u: %s", o.domid, std::strerror(error));
-    }
-    sim_frontend_platform plat(*guest);
-    vif_keys keys(*xs, o);
-    if (!keys.create(o)) {
-        fatal("cannot write the vif's xenstore keys");
-    }
-    xs->watch(keys.be() + "/state", "backend");
-
-    tap_device tap;
-    if (o.mode == "tap") {
-        // With virtio-net headers, so that once the backend offers GSO the
-        // kernel can hand us TSO frames (offloads are set after connecting).
-        error = tap.open(o.netns, o.ifname, o.mac, o.mtu, true);
-        if (error) {
-            fatal("cannot create tap %s in namespace %s: %s", o.ifname.c_str(),
-                  o.netns.empty() ? "(ours)" : o.netns.c_str(),
-                  std::strerror(error));
+    std::vector<std::unique_ptr<guest>> guests;
+    for (const guest_options &go : o.guests) {
+        guests.push_back(std::make_unique<guest>(go, o));
+        int error = guests.back()->create();
+        if (error && single) {
+            fatal("domain %u: %s", go.domid, std::strerror(error));
         }
     }
 
-    // xl waits for the backend to reach InitWait, then runs the vif's
-    // hotplug script, which is what makes the switch serve it.
-    if (!o.hotplug.empty()) {
-        if (!keys.wait_backend(1u << 2, 30000)) {
-            fatal("no backend answered for %s (is linc-xen-hotplug on?)",
-                  keys.be().c_str());
+    bool detach_pending = o.detach;
+    int rc = 0;
+    std::vector<pollfd> fds;
+    std::vector<std::pair<guest *, unsigned>> fd_owner;
+    fds.reserve(64);
+    fd_owner.reserve(64);
+    auto live = [&] {
+        for (const auto &g : guests) {
+            if (!g->failed()) {
+                return true;
+            }
         }
-        int status = run_hotplug(o.hotplug, "online", keys.be());
-        auto hs = xs->read(keys.be() + "/hotplug-status");
-        if (status || !hs || *hs != "connected") {
-            fatal("hotplug script %s failed (exit %d)", o.hotplug.c_str(),
-                  status);
-        }
-        log_msg("hotplug script %s online: ok", o.hotplug.c_str());
-    }
-
-    // An RX-side fault goes into the ring behind the buffers already
-    // posted; post few at first so the backend reaches it soon.
-    bool rx_fault = !o.hostile.empty()
-                    && (hostile_kind == netif_hostile::readonly_rx_gref);
-    connection conn;
-    error = connect_frontend(o, *guest, plat, keys, *xs, &conn,
-                             rx_fault ? 2 : netif_frontend::rx_ring_size);
-    if (o.detach) {
-        char status = error ? 1 : 0;
-        (void) !write(ready[1], &status, 1);
-        close(ready[1]);
-    }
-    if (error) {
-        fatal("connection failed: %s", std::strerror(error));
-    }
-    if (o.mode == "tap") {
-        // As Linux's netfront: TSO only if the backend takes GSO frames;
-        // checksum offload always (netfront marks packets csum_blank).
-        auto gso4 = parse_xs_uint(xs->read(keys.be() + "/feature-gso-tcpv4"), 1);
-        auto gso6 = parse_xs_uint(xs->read(keys.be() + "/feature-gso-tcpv6"), 1);
-        unsigned offloads = TUN_F_CSUM;
-        offloads |= gso4 && *gso4 ? TUN_F_TSO4 : 0;
-        offloads |= gso6 && *gso6 ? TUN_F_TSO6 : 0;
-        if (tap.set_offloads(offloads)) {
-            log_msg("cannot set the tap's offloads; sending full frames");
-            tap.set_offloads(0);
-        }
-    }
-
-    auto start = std::chrono::steady_clock::now();
-    bool hostile_done = o.hostile.empty();
-    bool backend_changed = true;        // Look once at the start.
-    std::vector<uint8_t> buf(65536 + 64);
-    uint64_t gen_sent = 0, received = 0;
-    unsigned gen_seq = 0;
+        return false;
+    };
 
     while (!stop_requested) {
+        uint64_t now = monotonic_ns();
+        if (stats_requested) {
+            stats_requested = 0;
+            if (!o.stats_file.empty()) {
+                write_stats(o.stats_file, guests);
+            }
+            for (auto &g : guests) {
+                g->reset_latency();
+            }
+        }
         if (reconnect_requested) {
             reconnect_requested = 0;
             log_msg("reconnecting");
-            disconnect_frontend(*guest, keys, &conn);
-            keys.set_state(1);
-            error = connect_frontend(o, *guest, plat, keys, *xs, &conn);
-            if (error) {
-                fatal("reconnection failed: %s", std::strerror(error));
-            }
-        }
-        if (!hostile_done
-            && std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                             - start).count() >= o.hostile_after) {
-            error = conn.fe0()->hostile(hostile_kind,
-                                     hostile_kind == netif_hostile::notification_storm
-                                     ? 200000 : 1);
-            // EAGAIN: no free RX slot for an RX-side fault yet; we stop
-            // reposting buffers below until one frees up.
-            if (error != EAGAIN) {
-                hostile_done = true;
-                log_msg("hostile %s sent: %s", o.hostile.c_str(),
-                        error ? std::strerror(error) : "ok");
+            for (auto &g : guests) {
+                g->reconnect();
             }
         }
 
         bool busy = false;
-
-        // Guest transmit: the tap's frames, or generated ones.
-        if (o.mode == "tap") {
-            for (int i = 0; i < 32; i++) {
-                vnet_hdr vh;
-                long n = tap.read(buf.data(), buf.size(), &vh);
-                if (n <= 0) {
-                    break;
-                }
-                frontend_tx_meta meta = tx_meta_from_vnet(vh);
-                netif_frontend *fe = conn.queues[flow_queue(
-                    buf.data(), static_cast<size_t>(n), conn.queues.size())].fe.get();
-                if (fe->send(buf.data(), static_cast<size_t>(n), meta) == EAGAIN) {
-                    fe->push_tx();
-                    fe->reap_tx();
-                    fe->send(buf.data(), static_cast<size_t>(n), meta);
-                }
-                busy = true;
-            }
-        } else if (o.mode == "gen" && (!o.gen_count || gen_sent < o.gen_count)) {
-            // Broadcast UDP-in-Ethernet of --gen-size bytes.
-            size_t len = std::max<size_t>(o.gen_size, 60);
-            std::memset(buf.data(), 0xff, 6);
-            std::memcpy(buf.data() + 6, o.mac.data(), 6);
-            buf[12] = 0x88;
-            buf[13] = 0xb5;         // Local experimental ethertype.
-            std::memcpy(buf.data() + 14, &gen_seq, sizeof gen_seq);
-            for (int i = 0; i < 32 && (!o.gen_count || gen_sent < o.gen_count); i++) {
-                if (conn.fe0()->send(buf.data(), len, frontend_tx_meta{})) {
-                    break;
-                }
-                gen_seq++;
-                gen_sent++;
-                busy = true;
-            }
-        }
-        for (fe_queue &q : conn.queues) {
-            q.fe->push_tx();
-            q.fe->reap_tx();
-
-            // Guest receive.
-            for (int i = 0; i < 64; i++) {
-                frontend_rx_packet info;
-                int r = q.fe->receive(buf.data(), buf.size(), &info);
-                if (r == 0) {
-                    break;
-                }
-                busy = true;
-                if (r == 1) {
-                    received++;
-                    if (o.mode == "tap") {
-                        tap.write(buf.data(), info.len, vnet_from_rx(buf.data(), info));
-                    }
-                }
-            }
-            // Keep the ring full of buffers: the backend drops what it
-            // cannot place rather than wait for us.
-            if (q.fe->rx_free_ids() && hostile_done) {
-                q.fe->post_rx_buffers(netif_frontend::rx_ring_size);
-            }
+        uint64_t wake_ns = now + 100000000;     // at most 100 ms asleep
+        for (auto &g : guests) {
+            g->check_backend(now, false);
+            busy |= g->step(now, &wake_ns);
         }
 
-        // The backend closing on us (a failed vif, or the switch going
-        // away) means starting over, as Linux's netfront would.
-        // Only when the state watch fired: a xenstore round trip per loop
-        // would cost more than the rings themselves.
-        if (!xs->poll_watches().empty()) {
-            backend_changed = true;
+        bool all_settled = true;
+        for (auto &g : guests) {
+            all_settled &= !g->initial();
         }
-        int bs = backend_changed ? keys.backend_state() : 4;
-        backend_changed = false;
-        if (bs == 5 || bs == 6) {
-            auto why = xs->read(keys.be() + "/error");
-            log_msg("backend went %s (%s); reconnecting",
-                    bs == 5 ? "Closing" : "Closed", why ? why->c_str() : "");
-            disconnect_frontend(*guest, keys, &conn);
-            // Start over until the backend takes us again (it may be
-            // restarting), as Linux's netfront waits for its backend.
-            do {
-                keys.set_state(1);
-                error = connect_frontend(o, *guest, plat, keys, *xs, &conn);
-                if (error) {
-                    log_msg("reconnection failed: %s; retrying",
-                            std::strerror(error));
-                    disconnect_frontend(*guest, keys, &conn);
-                }
-            } while (error && !stop_requested);
-            if (error) {
-                break;
+        if (single && guests[0]->failed()) {
+            if (detach_pending) {
+                char status = 1;
+                (void) !write(ready[1], &status, 1);
             }
+            fatal("%s", guests[0]->fail_msg().c_str());
+        }
+        if (detach_pending && all_settled) {
+            char status = 0;
+            for (auto &g : guests) {
+                status |= g->failed();
+            }
+            (void) !write(ready[1], &status, 1);
+            close(ready[1]);
+            detach_pending = false;
+        }
+        if (!live()) {
+            log_msg("no guest left");
+            rc = 1;
+            break;
+        }
+        if (busy || o.busy_poll) {
+            continue;
         }
 
-        if (!busy) {
-            // Sleep until the tap, the event channel or xenstore has news.
-            bool more = false;
-            for (fe_queue &q : conn.queues) {
-                more |= q.fe->final_check_rx();
-                more |= q.fe->final_check_tx();
-            }
-            if (more) {
-                continue;
-            }
-            pollfd fds[2 + 16];
-            int n = 0;
-            fds[n++] = {xs->fd(), POLLIN, 0};
-            if (o.mode == "tap") {
-                fds[n++] = {tap.fd(), POLLIN, 0};
-            }
-            for (fe_queue &q : conn.queues) {
-                fds[n++] = {guest->event_fd(q.port), POLLIN, 0};
-            }
-            poll(fds, n, o.mode == "gen" ? 0 : 100);
-            for (fe_queue &q : conn.queues) {
-                guest->consume(q.port);
-            }
-            if (!xs->poll_watches().empty()) {
-                backend_changed = true;
+        // Sleep until an event channel, a tap, xenstore or the generator's
+        // pace has news.
+        bool more = false;
+        for (auto &g : guests) {
+            more |= g->final_check();
+        }
+        if (more) {
+            continue;
+        }
+        fds.clear();
+        fd_owner.clear();
+        for (auto &g : guests) {
+            g->for_each_fd([&](int fd, unsigned tag) {
+                fds.push_back({fd, POLLIN, 0});
+                fd_owner.emplace_back(g.get(), tag);
+            });
+        }
+        now = monotonic_ns();
+        uint64_t wait = wake_ns > now ? wake_ns - now : 0;
+        timespec timeout{static_cast<time_t>(wait / 1000000000u),
+                         static_cast<long>(wait % 1000000000u)};
+        int n = ppoll(fds.data(), fds.size(), &timeout, nullptr);
+        if (n > 0) {
+            now = monotonic_ns();
+            for (size_t i = 0; i < fds.size(); i++) {
+                if (fds[i].revents) {
+                    fd_owner[i].first->woke(fd_owner[i].second, now);
+                }
             }
         }
     }
 
-    if (!conn.up()) {
-        // Stopped while reconnecting: nothing connected to close.
-        guest->destroy();
-        xs->rm("/local/domain/" + std::to_string(o.domid));
-        if (!o.pidfile.empty()) {
-            unlink(o.pidfile.c_str());
-        }
-        return 0;
+    if (!o.stats_file.empty()) {
+        write_stats(o.stats_file, guests);
     }
-    log_msg("stopping: sent %llu, received %llu",
-            static_cast<unsigned long long>(conn.fe0()->counters().tx_okay),
-            static_cast<unsigned long long>(received));
-    disconnect_frontend(*guest, keys, &conn);
-    if (!o.hotplug.empty()) {
-        run_hotplug(o.hotplug, "offline", keys.be());
+    for (auto &g : guests) {
+        g->teardown();
     }
-    guest->destroy();
-    // As the toolstack does when a domain goes: its xenstore directory
-    // goes too (the backend directory stays with the backend).
-    xs->rm("/local/domain/" + std::to_string(o.domid));
     if (!o.pidfile.empty()) {
         unlink(o.pidfile.c_str());
     }
-    return 0;
+    return rc;
 }
