@@ -101,6 +101,9 @@ BUILD_ASSERT_DECL(sizeof(struct linc_ufid) == sizeof(ovs_u128));
 /* Flows returned per flow_dump_next() call. */
 #define LINC_DUMP_MAX_BATCH 50
 #define LINC_DEFAULT_IDLE_SPIN_US 200
+/* Adaptive polling widens its spin window up to this many times
+ * linc-idle-spin-us (linc_adaptive_spin_next()). */
+#define LINC_MAX_SPIN_FACTOR 16
 
 /* Fields this datapath matches and emits, as odp-util sees them.  No
  * conntrack: packets never carry connection-tracking state here. */
@@ -188,6 +191,7 @@ struct linc_thread {
     atomic_ullong n_sleeps;
     atomic_ullong n_busy_iterations;
     atomic_ullong n_idle_iterations;
+    atomic_uint spin_us;        /* Adaptive polling's spin window now. */
 };
 
 struct linc_dp {
@@ -1999,7 +2003,9 @@ linc_thread_main(void *t_)
     struct linc_thread *t = t_;
     struct linc_dp *dp = t->dp;
     uint64_t last_rx = linc_now_us();
+    unsigned int spin_us = dp->idle_spin_us;
     unsigned int iterations = 0;
+    bool woken = false;
     unsigned long long orig;
 
     if (t->cpu >= 0) {
@@ -2020,13 +2026,21 @@ linc_thread_main(void *t_)
             n += linc_poll_rxq(t, &t->polls[i]);
         }
         if (n) {
+            if (woken) {
+                /* Woke to a full burst: sleeping cost throughput, so
+                 * spin longer (linc_adaptive_spin_next()). */
+                spin_us = linc_adaptive_spin_next(spin_us, dp->idle_spin_us,
+                                                  n, NETDEV_MAX_BURST,
+                                                  LINC_MAX_SPIN_FACTOR);
+                atomic_store_relaxed(&t->spin_us, spin_us);
+                woken = false;
+            }
             atomic_add_relaxed(&t->n_packets, n, &orig);
             atomic_add_relaxed(&t->n_busy_iterations, 1, &orig);
             last_rx = linc_now_us();
         } else {
             atomic_add_relaxed(&t->n_idle_iterations, 1, &orig);
-            if (!dp->busy_poll
-                && linc_now_us() - last_rx >= dp->idle_spin_us) {
+            if (!dp->busy_poll && linc_now_us() - last_rx >= spin_us) {
                 /* Idle: sleep until a port has packets or we must exit.
                  * poll_block() quiesces RCU while it sleeps. */
                 COVERAGE_INC(linc_thread_sleep);
@@ -2037,6 +2051,7 @@ linc_thread_main(void *t_)
                 latch_wait(&t->exit_latch);
                 poll_block();
                 last_rx = linc_now_us();
+                woken = true;
                 continue;
             }
         }
@@ -2108,6 +2123,7 @@ linc_threads_start(struct linc_dp *dp)
         atomic_init(&t->n_packets, 0);
         atomic_init(&t->n_sleeps, 0);
         atomic_init(&t->n_busy_iterations, 0);
+        atomic_init(&t->spin_us, dp->idle_spin_us);
         atomic_init(&t->n_idle_iterations, 0);
         dp->threads[i] = t;
     }
@@ -2359,6 +2375,7 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
             struct linc_thread *t = dp->threads[i];
             unsigned long long pkts, sleeps, busy, idle;
             unsigned long long emc_hit, megaflow_hit, miss;
+            unsigned int spin_us;
 
             atomic_read_relaxed(&t->n_packets, &pkts);
             atomic_read_relaxed(&t->n_sleeps, &sleeps);
@@ -2372,8 +2389,13 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                 ds_put_format(&s, " (cpu %d)", t->cpu);
             }
             ds_put_format(&s, ": packets:%llu busy-iterations:%llu "
-                          "idle-iterations:%llu sleeps:%llu\n",
+                          "idle-iterations:%llu sleeps:%llu",
                           pkts, busy, idle, sleeps);
+            if (!dp->busy_poll) {
+                atomic_read_relaxed(&t->spin_us, &spin_us);
+                ds_put_format(&s, " spin:%uus", spin_us);
+            }
+            ds_put_char(&s, '\n');
             ds_put_format(&s, "    lookups: emc-hits:%llu megaflow-hits:%llu "
                           "misses:%llu%s\n", emc_hit, megaflow_hit, miss,
                           t->ctx.emc && linc_emc_bypassed(t->ctx.emc)

@@ -247,6 +247,25 @@ size_t linc_port_map_list(const struct linc_port_map *, uint32_t after,
 void linc_sched_assign(const uint64_t *weights, size_t n, unsigned n_threads,
                        unsigned *thread_of);
 
+/* Adaptive polling spins on empty rings for a window, then sleeps on the
+ * event channels.  Given the window 'spin_us' a thread slept after, the
+ * configured base window 'base_us' and 'n_woken', the packets its first
+ * busy poll after waking found, returns the next window:
+ *
+ *   - at least 'full_burst' packets: the thread slept through traffic that
+ *     had only paused (typically: on a busy host the sender lost its CPU
+ *     for a while), and the wake-up, which waits for the scheduler, let
+ *     the rings fill.  The window doubles, up to 'max_factor' * 'base_us'.
+ *   - fewer: the traffic was light and sleeping was right; the window
+ *     halves, never below 'base_us'.
+ *
+ * So an idle thread spins at most the widest window once before it
+ * sleeps; a thread whose wakes keep finding full rings ends up spinning
+ * 'max_factor' * 'base_us'.  Pure function. */
+unsigned int linc_adaptive_spin_next(unsigned int spin_us,
+                                     unsigned int base_us, int n_woken,
+                                     int full_burst, unsigned int max_factor);
+
 /* ------------------------------------------------------------------------ */
 /* Action fast path.                                                         */
 /* ------------------------------------------------------------------------ */

@@ -38,3 +38,17 @@ extern "C" void linc_sched_assign(const uint64_t *weights, size_t n,
         queues[best]++;
     }
 }
+
+extern "C" unsigned int linc_adaptive_spin_next(unsigned int spin_us,
+                                                unsigned int base_us,
+                                                int n_woken, int full_burst,
+                                                unsigned int max_factor)
+{
+    // 64-bit: base_us (up to 10^6) times the factor must not wrap.
+    uint64_t max_us = uint64_t{base_us} * std::max(max_factor, 1u);
+    uint64_t next = n_woken >= full_burst
+                    ? std::min<uint64_t>(uint64_t{std::max(spin_us, 1u)} * 2,
+                                         max_us)
+                    : spin_us / 2;
+    return static_cast<unsigned int>(std::max<uint64_t>(next, base_us));
+}
