@@ -150,7 +150,7 @@ struct linc_ctx {
     bool forwarding_thread;     /* Ports come from 'ports' without locks. */
     struct hmap *ports;         /* Forwarding threads' port snapshot. */
     int depth;                  /* Recirculation depth. */
-    struct flow *keys[LINC_MAX_RECIRC_DEPTH + 1]; /* NETDEV_MAX_BURST each. */
+    struct linc_keys *keys[LINC_MAX_RECIRC_DEPTH + 1]; /* Per depth. */
     struct linc_pending_output out[LINC_MAX_PENDING_PORTS];
     size_t n_out;
     /* While a borrowed burst from a xen rxq is processed: that rxq, and
@@ -167,6 +167,17 @@ struct linc_ctx {
     atomic_ullong n_emc_hit;
     atomic_ullong n_megaflow_hit;
     atomic_ullong n_miss;
+};
+
+/* A burst's flow keys, at one recirculation depth.  Each key is a full
+ * struct flow, as flow_extract() would make it, but it is filled from the
+ * packet's miniflow word by word: only the words the miniflow has are
+ * written, and only the words the slot's previous key had and this one
+ * lacks are zeroed, instead of clearing all of struct flow every packet. */
+struct linc_keys {
+    struct flow flows[NETDEV_MAX_BURST];
+    struct flowmap maps[NETDEV_MAX_BURST]; /* Words of flows[i] that may be
+                                            * nonzero; all others are 0. */
 };
 
 struct linc_port_ref {
@@ -1522,15 +1533,48 @@ linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
     linc_execute_actions(ctx, &owned, true, actions, acts->len);
 }
 
-static struct flow *
+static struct linc_keys *
 linc_ctx_keys(struct linc_ctx *ctx)
 {
-    struct flow **keys = &ctx->keys[ctx->depth];
+    struct linc_keys **keys = &ctx->keys[ctx->depth];
 
     if (!*keys) {
-        *keys = xmalloc_cacheline(NETDEV_MAX_BURST * sizeof **keys);
+        *keys = xzalloc_cacheline(sizeof **keys);
     }
     return *keys;
+}
+
+/* Extracts 'packet''s flow into key 'i' of 'keys': the same struct flow as
+ * flow_extract() gives (see struct linc_keys). */
+static void
+linc_key_extract(struct linc_keys *keys, size_t i, struct dp_packet *packet)
+{
+    struct {
+        struct miniflow mf;
+        uint64_t buf[FLOW_U64S];
+    } m;
+    uint64_t *dst = (uint64_t *) &keys->flows[i];
+    struct flowmap *cur = &keys->maps[i];
+    const uint64_t *p;
+    size_t unit;
+    map_t map;
+
+    miniflow_extract(packet, &m.mf);
+    p = miniflow_get_values(&m.mf);
+    FLOWMAP_FOR_EACH_UNIT (unit) {
+        uint64_t *d = dst + unit * MAP_T_BITS;
+        size_t idx;
+
+        map = cur->bits[unit] & ~m.mf.map.bits[unit];
+        MAP_FOR_EACH_INDEX (idx, map) {
+            d[idx] = 0;
+        }
+        map = m.mf.map.bits[unit];
+        MAP_FOR_EACH_INDEX (idx, map) {
+            d[idx] = *p++;
+        }
+    }
+    *cur = m.mf.map;
 }
 
 /* Classifies and forwards 'batch' (owned).  Packet metadata must be set. */
@@ -1547,7 +1591,8 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     bool all_hashed = true;
     struct linc_flow *flows[NETDEV_MAX_BURST];
     struct linc_flow_group groups[NETDEV_MAX_BURST];
-    struct flow *keys = linc_ctx_keys(ctx);
+    struct linc_keys *lk = linc_ctx_keys(ctx);
+    struct flow *keys = lk->flows;
     size_t n_groups = 0, n_hit, n_probes = 0, n_missed = 0;
     unsigned long long orig;
     struct dp_packet *packet;
@@ -1555,12 +1600,12 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     size_t i;
 
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        flow_extract(packet, &keys[n]);
+        linc_key_extract(lk, n, packet);
         if (borrow_rxq) {
             int error = netdev_xen_rxq_settle(borrow_rxq, packet, &keys[n]);
 
             if (error == EAGAIN) {
-                flow_extract(packet, &keys[n]);
+                linc_key_extract(lk, n, packet);
             } else if (error) {
                 continue;       /* Lost in the guest's pages. */
             }
