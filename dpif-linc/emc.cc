@@ -5,14 +5,15 @@
 // a packet's key to the megaflow it matched.
 //
 // Key.  Only key bits under some mask of the table can decide which flow a
-// key matches, so entries hold the key restricted to the union of all masks
-// the table has held (flow_table::copy_union), compacted to that union's
-// nonzero words: a few words instead of the whole struct flow.  A hit on an
-// entry for flow F means the packet agrees with F's key on the union, which
-// covers F's mask, so F matches the packet.  The union only grows; when it
-// does, the cache empties and re-keys itself.  An insert is skipped if the
-// union grew during the batch, as the flow found may have a mask outside
-// the union the keys were compacted with.
+// key matches, so entries hold the key restricted to the union of the
+// table's masks (flow_table::copy_union), compacted to that union's nonzero
+// words: a few words instead of the whole struct flow.  A hit on an entry
+// for flow F means the packet agrees with F's key on the union, which
+// covers F's mask, so F matches the packet.  When the union changes (it
+// grows with a new mask, and sheds masks that left the table at the table's
+// periodic optimize()), the cache empties and re-keys itself.  An insert is
+// skipped if the union changed during the batch, as the flow found may have
+// a mask outside the union the keys were compacted with.
 //
 // Invalidation.  An entry names its flow by pointer plus (slot, generation);
 // the table bumps a slot's generation when its flow leaves, before handing
@@ -29,6 +30,17 @@
 namespace linc {
 
 namespace {
+
+// Whether the 'n'-word keys 'a' and 'b' are equal.  Keys are a few words:
+// a branch-free loop beats a call to memcmp().
+inline bool keys_equal(const uint64_t *a, const uint64_t *b, size_t n)
+{
+    uint64_t diff = 0;
+    for (size_t j = 0; j < n; j++) {
+        diff |= a[j] ^ b[j];
+    }
+    return !diff;
+}
 
 size_t round_up_pow2(size_t n)
 {
@@ -94,8 +106,12 @@ void emc::refresh_union()
 
 void emc::compact(const uint64_t *key, uint64_t *out) const
 {
-    for (size_t j = 0; j < stride_; j++) {
-        out[j] = key[idx_[j]] & mask_nz_[j];
+    // Locals: 'out' may alias the members as far as the compiler knows.
+    const size_t stride = stride_;
+    const uint16_t *idx = idx_.data();
+    const uint64_t *mask = mask_nz_.data();
+    for (size_t j = 0; j < stride; j++) {
+        out[j] = key[idx[j]] & mask[j];
     }
 }
 
@@ -120,8 +136,7 @@ linc_flow *emc::find(uint32_t h, const uint64_t *compact)
     for (size_t w = 0; w < n_ways; w++) {
         entry &e = entries_[base + w];
         if (e.flow && e.hash == h
-            && !std::memcmp(key_of(base + w), compact,
-                            stride_ * sizeof *compact)) {
+            && keys_equal(key_of(base + w), compact, stride_)) {
             if (table_.alive(e.slot, e.gen)) {
                 return e.flow;
             }
@@ -190,8 +205,17 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
         __builtin_prefetch(&entries_[base]);
         __builtin_prefetch(key_of(base));
     }
+    const size_t stride = stride_;
     for (size_t i = 0; i < n; i++) {
-        out[i] = find(hs[i], &scratch_[i * stride_]);
+        const uint64_t *c = &scratch_[i * stride];
+        // Bursts often hold runs of one flow's packets: a key equal to the
+        // previous one, which hit, hits the same entry.
+        if (i && out[i - 1] && hs[i] == hs[i - 1]
+            && keys_equal(c, c - stride, stride)) {
+            out[i] = out[i - 1];
+            continue;
+        }
+        out[i] = find(hs[i], c);
         if (!out[i]) {
             miss_at[n_miss] = i;
             miss_keys[n_miss++] = keys[i];
@@ -207,7 +231,7 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     stats->megaflow_hits += mf_hits;
     stats->misses += n_miss - mf_hits;
     // The table's read lock, taken and released above, orders this load
-    // after any union growth for a flow the lookup found.
+    // after any union change for a flow the lookup found.
     bool may_insert = table_.union_version() == union_version_;
     for (size_t j = 0; j < n_miss; j++) {
         size_t i = miss_at[j];

@@ -319,6 +319,41 @@ TEST(emc, new_mask_words_rekey_the_cache)
     POINTERS_EQUAL(nullptr, lookup(pkt(2, 7)));
 }
 
+TEST(emc, shed_mask_words_rekey_the_cache)
+{
+    make(8192, 1);
+    key port_only;
+    port_only.w[0] = ~0ull;
+    put(1, pkt(1, 0), port_only, out1);
+    put(2, pkt(2, 6), exact, out2);
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 6))));
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 6))));
+    LONGS_EQUAL(1, st.emc_hits);
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 7))));   // Word 3 is keyed.
+    LONGS_EQUAL(1, st.emc_hits);
+
+    // The exact flow leaves; once the table sheds its mask, word 3 no
+    // longer tells entries apart, and the answers stay right.
+    linc_ufid u2 = ufid(2);
+    LONGS_EQUAL(0, linc_flow_table_del(t, &u2, nullptr));
+    POINTERS_EQUAL(nullptr, lookup(pkt(2, 6)));
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 7))));
+    LONGS_EQUAL(2, st.emc_hits);
+    linc_flow_table_optimize(t);
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 8))));
+    LONGS_EQUAL(2, st.emc_hits);                // Re-keyed: emptied.
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 9))));
+    LONGS_EQUAL(3, st.emc_hits);
+    POINTERS_EQUAL(nullptr, lookup(pkt(2, 6)));
+
+    // A flow with the mask again grows the union back at once.
+    put(3, pkt(2, 6), exact, out2);
+    LONGS_EQUAL(3, id_of(lookup(pkt(2, 6))));
+    LONGS_EQUAL(3, id_of(lookup(pkt(2, 6))));
+    POINTERS_EQUAL(nullptr, lookup(pkt(2, 7)));
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 9))));
+}
+
 TEST(emc, concurrent_replacement_never_returns_a_deleted_flow)
 {
     // A writer keeps replacing each address's flow (UFID {address,
