@@ -163,6 +163,13 @@ bool emc::draw_insert()
 void emc::insert(uint32_t h, const uint64_t *compact, linc_flow *f)
 {
     size_t base = (h & (n_sets_ - 1)) * n_ways;
+    for (size_t w = 0; w < n_ways; w++) {
+        const entry &e = entries_[base + w];
+        if (e.flow == f && e.gen == f->gen && e.hash == h
+            && keys_equal(key_of(base + w), compact, stride_)) {
+            return;     // Cached already, earlier in this burst.
+        }
+    }
     size_t victim = base + ((h >> 16) & (n_ways - 1));
     bool evicts = true;
     for (size_t w = 0; w < n_ways; w++) {
@@ -195,27 +202,49 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     linc_flow *miss_out[max_burst];
     size_t n_miss = 0;
 
-    // Hash the whole burst first and prefetch each set, so the sets' cache
-    // misses overlap instead of following one another.
+    // Bursts often hold runs of one flow's packets.  A key equal on the
+    // union to the previous one is classified as it is (the union covers
+    // every mask): it needs no hash, set probe or insert of its own.
+    bool same[max_burst];
+    const size_t stride = stride_;
+    const uint16_t *idx = idx_.data();
+    const uint64_t *mask = mask_nz_.data();
+    uint64_t *scratch = scratch_.data();
+
+    // Compact and hash the whole burst first and prefetch each set, so the
+    // sets' cache misses overlap instead of following one another.
     for (size_t i = 0; i < n; i++) {
-        uint64_t *c = &scratch_[i * stride_];
-        compact(keys[i], c);
+        uint64_t *c = scratch + i * stride;
+        const uint64_t *k = keys[i];
+        uint64_t diff = 0;
+        if (i) {
+            const uint64_t *prev = c - stride;
+            for (size_t j = 0; j < stride; j++) {
+                c[j] = k[idx[j]] & mask[j];
+                diff |= c[j] ^ prev[j];
+            }
+            same[i] = !diff;
+            if (same[i]) {
+                hs[i] = hs[i - 1];
+                continue;
+            }
+        } else {
+            compact(k, c);
+            same[i] = false;
+        }
         hs[i] = hashes ? hashes[i] : hash(c);
         size_t base = (hs[i] & (n_sets_ - 1)) * n_ways;
         __builtin_prefetch(&entries_[base]);
         __builtin_prefetch(key_of(base));
     }
-    const size_t stride = stride_;
     for (size_t i = 0; i < n; i++) {
-        const uint64_t *c = &scratch_[i * stride];
-        // Bursts often hold runs of one flow's packets: a key equal to the
-        // previous one, which hit, hits the same entry.
-        if (i && out[i - 1] && hs[i] == hs[i - 1]
-            && keys_equal(c, c - stride, stride)) {
+        if (same[i] && out[i - 1]) {
             out[i] = out[i - 1];
             continue;
         }
-        out[i] = find(hs[i], c);
+        // A run whose first key missed goes to the table whole; its insert
+        // skips keys already cached.
+        out[i] = find(hs[i], scratch + i * stride);
         if (!out[i]) {
             miss_at[n_miss] = i;
             miss_keys[n_miss++] = keys[i];
@@ -233,11 +262,16 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     // The table's read lock, taken and released above, orders this load
     // after any union change for a flow the lookup found.
     bool may_insert = table_.union_version() == union_version_;
+    bool run_cached = false;    // This run's key was inserted just now.
     for (size_t j = 0; j < n_miss; j++) {
         size_t i = miss_at[j];
+        if (!(same[i] && j && miss_at[j - 1] == i - 1)) {
+            run_cached = false;
+        }
         out[i] = miss_out[j];
-        if (out[i] && may_insert && draw_insert()) {
-            insert(hs[i], &scratch_[i * stride_], out[i]);
+        if (out[i] && may_insert && !run_cached && draw_insert()) {
+            insert(hs[i], scratch + i * stride, out[i]);
+            run_cached = true;
         }
     }
     return n - n_miss + mf_hits;
