@@ -1489,37 +1489,60 @@ struct linc_flow_group {
     uint16_t tcp_flags;
 };
 
+/* The last single-output action list a burst's flows ran borrowed, and the
+ * xen port it sends to (NULL if it does not go to a xen port): flows of a
+ * burst mostly share their actions, though each has its own copy. */
+struct linc_output_memo {
+    size_t len;                 /* 0 if none yet, else sizeof 'actions'. */
+    uint8_t actions[8];         /* One OVS_ACTION_ATTR_OUTPUT. */
+    struct linc_port *port;
+};
+
 /* Runs 'acts' on borrowed 'batch' (see linc_process_batch()): plain output
  * to a xen port sends from the slots or guest to guest; anything else
- * works on owned copies. */
+ * works on owned copies.  'memo' carries a port lookup from one call to
+ * the next within a burst. */
 static void
 linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
-                      const struct linc_actions *acts)
+                      const struct linc_actions *acts,
+                      struct linc_output_memo *memo)
 {
     const struct nlattr *actions = (const struct nlattr *) acts->data;
+    struct linc_port *xen_port = NULL;
     struct dp_packet_batch owned;
     struct dp_packet *packet;
     uint32_t port_no;
 
-    switch (linc_actions_classify(actions, acts->len, &port_no)) {
-    case LINC_ACTIONS_DROP:
-        return;
-
-    case LINC_ACTIONS_OUTPUT: {
-        struct linc_port *port = linc_ctx_port(ctx, u32_to_odp(port_no));
-
-        if (port && port->is_xen && !batch->trunc) {
-            COVERAGE_ADD(linc_fast_output, dp_packet_batch_size(batch));
-            DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-                linc_ctx_output_borrowed(ctx, port, packet);
-            }
+    if (acts->len == sizeof memo->actions && memo->len == acts->len
+        && !memcmp(acts->data, memo->actions, sizeof memo->actions)) {
+        xen_port = memo->port;
+    } else {
+        switch (linc_actions_classify(actions, acts->len, &port_no)) {
+        case LINC_ACTIONS_DROP:
             return;
-        }
-        break;
-    }
 
-    case LINC_ACTIONS_GENERAL:
-        break;
+        case LINC_ACTIONS_OUTPUT: {
+            struct linc_port *port = linc_ctx_port(ctx, u32_to_odp(port_no));
+
+            xen_port = port && port->is_xen ? port : NULL;
+            if (acts->len == sizeof memo->actions) {
+                memo->len = acts->len;
+                memcpy(memo->actions, acts->data, sizeof memo->actions);
+                memo->port = xen_port;
+            }
+            break;
+        }
+
+        case LINC_ACTIONS_GENERAL:
+            break;
+        }
+    }
+    if (xen_port && !batch->trunc) {
+        COVERAGE_ADD(linc_fast_output, dp_packet_batch_size(batch));
+        DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+            linc_ctx_output_borrowed(ctx, xen_port, packet);
+        }
+        return;
     }
 
     dp_packet_batch_init(&owned);
@@ -1577,6 +1600,20 @@ linc_key_extract(struct linc_keys *keys, size_t i, struct dp_packet *packet)
     *cur = m.mf.map;
 }
 
+#define LINC_GROUP_BITS 6
+#define LINC_GROUP_SLOTS (1 << LINC_GROUP_BITS)
+BUILD_ASSERT_DECL(LINC_GROUP_SLOTS >= 2 * NETDEV_MAX_BURST
+                  && LINC_GROUP_SLOTS <= UINT8_MAX);
+
+static size_t
+linc_group_hash(const struct linc_flow *flow)
+{
+    /* Fibonacci hashing: the top bits of the product mix all the
+     * pointer's bits. */
+    return ((uint64_t) (uintptr_t) flow * UINT64_C(0x9e3779b97f4a7c15))
+           >> (64 - LINC_GROUP_BITS);
+}
+
 /* Classifies and forwards 'batch' (owned).  Packet metadata must be set. */
 static void
 linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
@@ -1591,6 +1628,10 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     bool all_hashed = true;
     struct linc_flow *flows[NETDEV_MAX_BURST];
     struct linc_flow_group groups[NETDEV_MAX_BURST];
+    /* Open-addressed index of 'groups' by flow: 1 + group number, 0 if
+     * free.  Twice NETDEV_MAX_BURST slots, so probes stay short. */
+    uint8_t group_index[LINC_GROUP_SLOTS];
+    struct linc_output_memo memo = { .len = 0 };
     struct linc_keys *lk = linc_ctx_keys(ctx);
     struct flow *keys = lk->flows;
     size_t n_groups = 0, n_hit, n_probes = 0, n_missed = 0;
@@ -1647,24 +1688,34 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     }
 
     /* Group hits by flow, keeping each flow's packets in arrival order. */
+    memset(group_index, 0, sizeof group_index);
     for (i = 0; i < n; i++) {
         struct linc_flow_group *g = NULL;
 
         if (!flows[i]) {
             continue;
         }
-        for (size_t j = 0; j < n_groups; j++) {
-            if (groups[j].flow == flows[i]) {
-                g = &groups[j];
-                break;
+        if (n_groups && groups[n_groups - 1].flow == flows[i]) {
+            g = &groups[n_groups - 1];          /* A run of one flow. */
+        } else {
+            size_t h = linc_group_hash(flows[i]);
+
+            for (;; h = (h + 1) % LINC_GROUP_SLOTS) {
+                uint8_t k = group_index[h];
+
+                if (!k) {
+                    g = &groups[n_groups++];
+                    group_index[h] = n_groups;
+                    g->flow = flows[i];
+                    g->n_bytes = 0;
+                    g->tcp_flags = 0;
+                    dp_packet_batch_init(&g->batch);
+                    break;
+                } else if (groups[k - 1].flow == flows[i]) {
+                    g = &groups[k - 1];
+                    break;
+                }
             }
-        }
-        if (!g) {
-            g = &groups[n_groups++];
-            g->flow = flows[i];
-            g->n_bytes = 0;
-            g->tcp_flags = 0;
-            dp_packet_batch_init(&g->batch);
         }
         dp_packet_batch_add(&g->batch, batch->packets[i]);
         g->n_bytes += dp_packet_size(batch->packets[i]);
@@ -1679,7 +1730,7 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
         linc_flow_account(g->flow, dp_packet_batch_size(&g->batch),
                           g->n_bytes, now, g->tcp_flags);
         if (borrow_rxq) {
-            linc_execute_borrowed(ctx, &g->batch, acts);
+            linc_execute_borrowed(ctx, &g->batch, acts, &memo);
         } else {
             linc_execute_actions(ctx, &g->batch, true,
                                  (const struct nlattr *) acts->data,
