@@ -1569,7 +1569,7 @@ linc_ctx_keys(struct linc_ctx *ctx)
 
 /* Extracts 'packet''s flow into key 'i' of 'keys': the same struct flow as
  * flow_extract() gives (see struct linc_keys). */
-static void
+static inline void
 linc_key_extract(struct linc_keys *keys, size_t i, struct dp_packet *packet)
 {
     struct {
@@ -1589,8 +1589,10 @@ linc_key_extract(struct linc_keys *keys, size_t i, struct dp_packet *packet)
         size_t idx;
 
         map = cur->bits[unit] & ~m.mf.map.bits[unit];
-        MAP_FOR_EACH_INDEX (idx, map) {
-            d[idx] = 0;
+        if (OVS_UNLIKELY(map)) {
+            MAP_FOR_EACH_INDEX (idx, map) {
+                d[idx] = 0;
+            }
         }
         map = m.mf.map.bits[unit];
         MAP_FOR_EACH_INDEX (idx, map) {
