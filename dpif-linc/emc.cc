@@ -24,6 +24,7 @@
 #include "dpif-linc/emc.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 #include <new>
 
@@ -32,11 +33,15 @@ namespace linc {
 namespace {
 
 // Whether the 'n'-word keys 'a' and 'b' are equal.  Keys are a few words:
-// a branch-free loop beats a call to memcmp().
+// a branch-free loop beats a call to memcmp().  'S', if nonzero, is 'n' as
+// a constant, so the loop unrolls.
+template <size_t S>
 inline bool keys_equal(const uint64_t *a, const uint64_t *b, size_t n)
 {
+    const size_t m = S ? S : n;
     uint64_t diff = 0;
-    for (size_t j = 0; j < n; j++) {
+#pragma GCC unroll 8
+    for (size_t j = 0; j < m; j++) {
         diff |= a[j] ^ b[j];
     }
     return !diff;
@@ -101,18 +106,9 @@ void emc::refresh_union()
         }
     }
     stride_ = idx_.size();
+    chunk_fn_ = stride_ < std::size(chunk_fns) ? chunk_fns[stride_]
+                                                : &emc::lookup_chunk<0>;
     clear();
-}
-
-void emc::compact(const uint64_t *key, uint64_t *out) const
-{
-    // Locals: 'out' may alias the members as far as the compiler knows.
-    const size_t stride = stride_;
-    const uint16_t *idx = idx_.data();
-    const uint64_t *mask = mask_nz_.data();
-    for (size_t j = 0; j < stride; j++) {
-        out[j] = key[idx[j]] & mask[j];
-    }
 }
 
 uint32_t emc::hash(const uint64_t *compact) const
@@ -130,13 +126,14 @@ uint32_t emc::hash(const uint64_t *compact) const
     return finish_hash(a ^ rotl64(b, 17));
 }
 
+template <size_t S>
 linc_flow *emc::find(uint32_t h, const uint64_t *compact)
 {
     size_t base = (h & (n_sets_ - 1)) * n_ways;
     for (size_t w = 0; w < n_ways; w++) {
         entry &e = entries_[base + w];
         if (e.flow && e.hash == h
-            && keys_equal(key_of(base + w), compact, stride_)) {
+            && keys_equal<S>(key_of(base + w), compact, stride_)) {
             if (table_.alive(e.slot, e.gen)) {
                 return e.flow;
             }
@@ -166,7 +163,7 @@ void emc::insert(uint32_t h, const uint64_t *compact, linc_flow *f)
     for (size_t w = 0; w < n_ways; w++) {
         const entry &e = entries_[base + w];
         if (e.flow == f && e.gen == f->gen && e.hash == h
-            && keys_equal(key_of(base + w), compact, stride_)) {
+            && keys_equal<0>(key_of(base + w), compact, stride_)) {
             return;     // Cached already, earlier in this burst.
         }
     }
@@ -193,6 +190,7 @@ void emc::insert(uint32_t h, const uint64_t *compact, linc_flow *f)
     std::memcpy(key_of(victim), compact, stride_ * sizeof *compact);
 }
 
+template <size_t S>
 size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
                          size_t n, linc_flow *out[], linc_lookup_stats *stats)
 {
@@ -206,7 +204,7 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     // union to the previous one is classified as it is (the union covers
     // every mask): it needs no hash, set probe or insert of its own.
     bool same[max_burst];
-    const size_t stride = stride_;
+    const size_t stride = S ? S : stride_;
     const uint16_t *idx = idx_.data();
     const uint64_t *mask = mask_nz_.data();
     uint64_t *scratch = scratch_.data();
@@ -219,6 +217,7 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
         uint64_t diff = 0;
         if (i) {
             const uint64_t *prev = c - stride;
+#pragma GCC unroll 8
             for (size_t j = 0; j < stride; j++) {
                 c[j] = k[idx[j]] & mask[j];
                 diff |= c[j] ^ prev[j];
@@ -229,7 +228,10 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
                 continue;
             }
         } else {
-            compact(k, c);
+#pragma GCC unroll 8
+            for (size_t j = 0; j < stride; j++) {
+                c[j] = k[idx[j]] & mask[j];
+            }
             same[i] = false;
         }
         hs[i] = hashes ? hashes[i] : hash(c);
@@ -244,7 +246,7 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
         }
         // A run whose first key missed goes to the table whole; its insert
         // skips keys already cached.
-        out[i] = find(hs[i], scratch + i * stride);
+        out[i] = find<S>(hs[i], scratch + i * stride);
         if (!out[i]) {
             miss_at[n_miss] = i;
             miss_keys[n_miss++] = keys[i];
@@ -277,6 +279,14 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     return n - n_miss + mf_hits;
 }
 
+// lookup_chunk() for the union's common sizes, with the key's length a
+// constant; index 0 (and any larger union) takes it from 'stride_'.
+const emc::chunk_fn emc::chunk_fns[9] = {
+    &emc::lookup_chunk<0>, &emc::lookup_chunk<1>, &emc::lookup_chunk<2>,
+    &emc::lookup_chunk<3>, &emc::lookup_chunk<4>, &emc::lookup_chunk<5>,
+    &emc::lookup_chunk<6>, &emc::lookup_chunk<7>, &emc::lookup_chunk<8>,
+};
+
 size_t emc::table_only(const uint64_t *const keys[], size_t n,
                        linc_flow *out[], linc_lookup_stats *stats)
 {
@@ -302,8 +312,8 @@ size_t emc::lookup_batch(const uint64_t *const keys[], const uint32_t *hashes,
             continue;
         }
         uint64_t emc_hits = stats->emc_hits;
-        hits += lookup_chunk(keys + i, hashes ? hashes + i : nullptr, m,
-                             out + i, stats);
+        hits += (this->*chunk_fn_)(keys + i, hashes ? hashes + i : nullptr,
+                                   m, out + i, stats);
         win_lookups_ += m;
         win_hits_ += stats->emc_hits - emc_hits;
         if (win_lookups_ >= window) {
