@@ -1309,12 +1309,13 @@ linc_ctx_flush_borrowed(struct linc_ctx *ctx)
     ctx->n_borrowed = 0;
 }
 
-/* Queues borrowed 'packet' for xen port 'port'. */
+/* Queues borrowed 'batch' for xen port 'port'. */
 static void
 linc_ctx_output_borrowed(struct linc_ctx *ctx, struct linc_port *port,
-                         struct dp_packet *packet)
+                         const struct dp_packet_batch *batch)
 {
     struct linc_pending_borrowed *b = NULL;
+    size_t n = dp_packet_batch_size(batch);
 
     for (size_t i = 0; i < ctx->n_borrowed; i++) {
         if (ctx->borrowed[i].port == port) {
@@ -1331,7 +1332,13 @@ linc_ctx_output_borrowed(struct linc_ctx *ctx, struct linc_port *port,
         b->n = 0;
     }
     /* A burst holds at most NETDEV_MAX_BURST borrowed packets. */
-    b->packets[b->n++] = packet;
+    ovs_assert(n <= NETDEV_MAX_BURST - b->n);
+    if (n == 1) {
+        b->packets[b->n] = batch->packets[0];   /* Many flows: no call. */
+    } else {
+        memcpy(&b->packets[b->n], batch->packets, n * sizeof *b->packets);
+    }
+    b->n += n;
 }
 
 static void
@@ -1539,9 +1546,7 @@ linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
     }
     if (xen_port && !batch->trunc) {
         COVERAGE_ADD(linc_fast_output, dp_packet_batch_size(batch));
-        DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-            linc_ctx_output_borrowed(ctx, xen_port, packet);
-        }
+        linc_ctx_output_borrowed(ctx, xen_port, batch);
         return;
     }
 
