@@ -153,7 +153,7 @@ struct linc_ctx {
     bool forwarding_thread;     /* Ports come from 'ports' without locks. */
     struct hmap *ports;         /* Forwarding threads' port snapshot. */
     int depth;                  /* Recirculation depth. */
-    struct flow *keys[LINC_MAX_RECIRC_DEPTH + 1]; /* NETDEV_MAX_BURST each. */
+    struct linc_keys *keys[LINC_MAX_RECIRC_DEPTH + 1]; /* Per depth. */
     struct linc_pending_output out[LINC_MAX_PENDING_PORTS];
     size_t n_out;
     /* While a borrowed burst from a xen rxq is processed: that rxq, and
@@ -170,6 +170,17 @@ struct linc_ctx {
     atomic_ullong n_emc_hit;
     atomic_ullong n_megaflow_hit;
     atomic_ullong n_miss;
+};
+
+/* A burst's flow keys, at one recirculation depth.  Each key is a full
+ * struct flow, as flow_extract() would make it, but it is filled from the
+ * packet's miniflow word by word: only the words the miniflow has are
+ * written, and only the words the slot's previous key had and this one
+ * lacks are zeroed, instead of clearing all of struct flow every packet. */
+struct linc_keys {
+    struct flow flows[NETDEV_MAX_BURST];
+    struct flowmap maps[NETDEV_MAX_BURST]; /* Words of flows[i] that may be
+                                            * nonzero; all others are 0. */
 };
 
 struct linc_port_ref {
@@ -1302,12 +1313,13 @@ linc_ctx_flush_borrowed(struct linc_ctx *ctx)
     ctx->n_borrowed = 0;
 }
 
-/* Queues borrowed 'packet' for xen port 'port'. */
+/* Queues borrowed 'batch' for xen port 'port'. */
 static void
 linc_ctx_output_borrowed(struct linc_ctx *ctx, struct linc_port *port,
-                         struct dp_packet *packet)
+                         const struct dp_packet_batch *batch)
 {
     struct linc_pending_borrowed *b = NULL;
+    size_t n = dp_packet_batch_size(batch);
 
     for (size_t i = 0; i < ctx->n_borrowed; i++) {
         if (ctx->borrowed[i].port == port) {
@@ -1324,7 +1336,13 @@ linc_ctx_output_borrowed(struct linc_ctx *ctx, struct linc_port *port,
         b->n = 0;
     }
     /* A burst holds at most NETDEV_MAX_BURST borrowed packets. */
-    b->packets[b->n++] = packet;
+    ovs_assert(n <= NETDEV_MAX_BURST - b->n);
+    if (n == 1) {
+        b->packets[b->n] = batch->packets[0];   /* Many flows: no call. */
+    } else {
+        memcpy(&b->packets[b->n], batch->packets, n * sizeof *b->packets);
+    }
+    b->n += n;
 }
 
 static void
@@ -1482,37 +1500,58 @@ struct linc_flow_group {
     uint16_t tcp_flags;
 };
 
+/* The last single-output action list a burst's flows ran borrowed, and the
+ * xen port it sends to (NULL if it does not go to a xen port): flows of a
+ * burst mostly share their actions, though each has its own copy. */
+struct linc_output_memo {
+    size_t len;                 /* 0 if none yet, else sizeof 'actions'. */
+    uint8_t actions[8];         /* One OVS_ACTION_ATTR_OUTPUT. */
+    struct linc_port *port;
+};
+
 /* Runs 'acts' on borrowed 'batch' (see linc_process_batch()): plain output
  * to a xen port sends from the slots or guest to guest; anything else
- * works on owned copies. */
+ * works on owned copies.  'memo' carries a port lookup from one call to
+ * the next within a burst. */
 static void
 linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
-                      const struct linc_actions *acts)
+                      const struct linc_actions *acts,
+                      struct linc_output_memo *memo)
 {
     const struct nlattr *actions = (const struct nlattr *) acts->data;
+    struct linc_port *xen_port = NULL;
     struct dp_packet_batch owned;
     struct dp_packet *packet;
     uint32_t port_no;
 
-    switch (linc_actions_classify(actions, acts->len, &port_no)) {
-    case LINC_ACTIONS_DROP:
-        return;
-
-    case LINC_ACTIONS_OUTPUT: {
-        struct linc_port *port = linc_ctx_port(ctx, u32_to_odp(port_no));
-
-        if (port && port->is_xen && !batch->trunc) {
-            COVERAGE_ADD(linc_fast_output, dp_packet_batch_size(batch));
-            DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-                linc_ctx_output_borrowed(ctx, port, packet);
-            }
+    if (acts->len == sizeof memo->actions && memo->len == acts->len
+        && !memcmp(acts->data, memo->actions, sizeof memo->actions)) {
+        xen_port = memo->port;
+    } else {
+        switch (linc_actions_classify(actions, acts->len, &port_no)) {
+        case LINC_ACTIONS_DROP:
             return;
-        }
-        break;
-    }
 
-    case LINC_ACTIONS_GENERAL:
-        break;
+        case LINC_ACTIONS_OUTPUT: {
+            struct linc_port *port = linc_ctx_port(ctx, u32_to_odp(port_no));
+
+            xen_port = port && port->is_xen ? port : NULL;
+            if (acts->len == sizeof memo->actions) {
+                memo->len = acts->len;
+                memcpy(memo->actions, acts->data, sizeof memo->actions);
+                memo->port = xen_port;
+            }
+            break;
+        }
+
+        case LINC_ACTIONS_GENERAL:
+            break;
+        }
+    }
+    if (xen_port && !batch->trunc) {
+        COVERAGE_ADD(linc_fast_output, dp_packet_batch_size(batch));
+        linc_ctx_output_borrowed(ctx, xen_port, batch);
+        return;
     }
 
     dp_packet_batch_init(&owned);
@@ -1526,15 +1565,64 @@ linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
     linc_execute_actions(ctx, &owned, true, actions, acts->len);
 }
 
-static struct flow *
+static struct linc_keys *
 linc_ctx_keys(struct linc_ctx *ctx)
 {
-    struct flow **keys = &ctx->keys[ctx->depth];
+    struct linc_keys **keys = &ctx->keys[ctx->depth];
 
     if (!*keys) {
-        *keys = xmalloc_cacheline(NETDEV_MAX_BURST * sizeof **keys);
+        *keys = xzalloc_cacheline(sizeof **keys);
     }
     return *keys;
+}
+
+/* Extracts 'packet''s flow into key 'i' of 'keys': the same struct flow as
+ * flow_extract() gives (see struct linc_keys). */
+static inline void
+linc_key_extract(struct linc_keys *keys, size_t i, struct dp_packet *packet)
+{
+    struct {
+        struct miniflow mf;
+        uint64_t buf[FLOW_U64S];
+    } m;
+    uint64_t *dst = (uint64_t *) &keys->flows[i];
+    struct flowmap *cur = &keys->maps[i];
+    const uint64_t *p;
+    size_t unit;
+    map_t map;
+
+    miniflow_extract(packet, &m.mf);
+    p = miniflow_get_values(&m.mf);
+    FLOWMAP_FOR_EACH_UNIT (unit) {
+        uint64_t *d = dst + unit * MAP_T_BITS;
+        size_t idx;
+
+        map = cur->bits[unit] & ~m.mf.map.bits[unit];
+        if (OVS_UNLIKELY(map)) {
+            MAP_FOR_EACH_INDEX (idx, map) {
+                d[idx] = 0;
+            }
+        }
+        map = m.mf.map.bits[unit];
+        MAP_FOR_EACH_INDEX (idx, map) {
+            d[idx] = *p++;
+        }
+    }
+    *cur = m.mf.map;
+}
+
+#define LINC_GROUP_BITS 6
+#define LINC_GROUP_SLOTS (1 << LINC_GROUP_BITS)
+BUILD_ASSERT_DECL(LINC_GROUP_SLOTS >= 2 * NETDEV_MAX_BURST
+                  && LINC_GROUP_SLOTS <= UINT8_MAX);
+
+static size_t
+linc_group_hash(const struct linc_flow *flow)
+{
+    /* Fibonacci hashing: the top bits of the product mix all the
+     * pointer's bits. */
+    return ((uint64_t) (uintptr_t) flow * UINT64_C(0x9e3779b97f4a7c15))
+           >> (64 - LINC_GROUP_BITS);
 }
 
 /* Classifies and forwards 'batch' (owned).  Packet metadata must be set. */
@@ -1551,7 +1639,12 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     bool all_hashed = true;
     struct linc_flow *flows[NETDEV_MAX_BURST];
     struct linc_flow_group groups[NETDEV_MAX_BURST];
-    struct flow *keys = linc_ctx_keys(ctx);
+    /* Open-addressed index of 'groups' by flow: 1 + group number, 0 if
+     * free.  Twice NETDEV_MAX_BURST slots, so probes stay short. */
+    uint8_t group_index[LINC_GROUP_SLOTS];
+    struct linc_output_memo memo = { .len = 0 };
+    struct linc_keys *lk = linc_ctx_keys(ctx);
+    struct flow *keys = lk->flows;
     size_t n_groups = 0, n_hit, n_probes = 0, n_missed = 0;
     unsigned long long orig;
     struct dp_packet *packet;
@@ -1559,12 +1652,12 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     size_t i;
 
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        flow_extract(packet, &keys[n]);
+        linc_key_extract(lk, n, packet);
         if (borrow_rxq) {
             int error = netdev_xen_rxq_settle(borrow_rxq, packet, &keys[n]);
 
             if (error == EAGAIN) {
-                flow_extract(packet, &keys[n]);
+                linc_key_extract(lk, n, packet);
             } else if (error) {
                 continue;       /* Lost in the guest's pages. */
             }
@@ -1606,24 +1699,34 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
     }
 
     /* Group hits by flow, keeping each flow's packets in arrival order. */
+    memset(group_index, 0, sizeof group_index);
     for (i = 0; i < n; i++) {
         struct linc_flow_group *g = NULL;
 
         if (!flows[i]) {
             continue;
         }
-        for (size_t j = 0; j < n_groups; j++) {
-            if (groups[j].flow == flows[i]) {
-                g = &groups[j];
-                break;
+        if (n_groups && groups[n_groups - 1].flow == flows[i]) {
+            g = &groups[n_groups - 1];          /* A run of one flow. */
+        } else {
+            size_t h = linc_group_hash(flows[i]);
+
+            for (;; h = (h + 1) % LINC_GROUP_SLOTS) {
+                uint8_t k = group_index[h];
+
+                if (!k) {
+                    g = &groups[n_groups++];
+                    group_index[h] = n_groups;
+                    g->flow = flows[i];
+                    g->n_bytes = 0;
+                    g->tcp_flags = 0;
+                    dp_packet_batch_init(&g->batch);
+                    break;
+                } else if (groups[k - 1].flow == flows[i]) {
+                    g = &groups[k - 1];
+                    break;
+                }
             }
-        }
-        if (!g) {
-            g = &groups[n_groups++];
-            g->flow = flows[i];
-            g->n_bytes = 0;
-            g->tcp_flags = 0;
-            dp_packet_batch_init(&g->batch);
         }
         dp_packet_batch_add(&g->batch, batch->packets[i]);
         g->n_bytes += dp_packet_size(batch->packets[i]);
@@ -1638,7 +1741,7 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
         linc_flow_account(g->flow, dp_packet_batch_size(&g->batch),
                           g->n_bytes, now, g->tcp_flags);
         if (borrow_rxq) {
-            linc_execute_borrowed(ctx, &g->batch, acts);
+            linc_execute_borrowed(ctx, &g->batch, acts, &memo);
         } else {
             linc_execute_actions(ctx, &g->batch, true,
                                  (const struct nlattr *) acts->data,

@@ -5,14 +5,15 @@
 // a packet's key to the megaflow it matched.
 //
 // Key.  Only key bits under some mask of the table can decide which flow a
-// key matches, so entries hold the key restricted to the union of all masks
-// the table has held (flow_table::copy_union), compacted to that union's
-// nonzero words: a few words instead of the whole struct flow.  A hit on an
-// entry for flow F means the packet agrees with F's key on the union, which
-// covers F's mask, so F matches the packet.  The union only grows; when it
-// does, the cache empties and re-keys itself.  An insert is skipped if the
-// union grew during the batch, as the flow found may have a mask outside
-// the union the keys were compacted with.
+// key matches, so entries hold the key restricted to the union of the
+// table's masks (flow_table::copy_union), compacted to that union's nonzero
+// words: a few words instead of the whole struct flow.  A hit on an entry
+// for flow F means the packet agrees with F's key on the union, which
+// covers F's mask, so F matches the packet.  When the union changes (it
+// grows with a new mask, and sheds masks that left the table at the table's
+// periodic optimize()), the cache empties and re-keys itself.  An insert is
+// skipped if the union changed during the batch, as the flow found may have
+// a mask outside the union the keys were compacted with.
 //
 // Invalidation.  An entry names its flow by pointer plus (slot, generation);
 // the table bumps a slot's generation when its flow leaves, before handing
@@ -23,12 +24,28 @@
 #include "dpif-linc/emc.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 #include <new>
 
 namespace linc {
 
 namespace {
+
+// Whether the 'n'-word keys 'a' and 'b' are equal.  Keys are a few words:
+// a branch-free loop beats a call to memcmp().  'S', if nonzero, is 'n' as
+// a constant, so the loop unrolls.
+template <size_t S>
+inline bool keys_equal(const uint64_t *a, const uint64_t *b, size_t n)
+{
+    const size_t m = S ? S : n;
+    uint64_t diff = 0;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < m; j++) {
+        diff |= a[j] ^ b[j];
+    }
+    return !diff;
+}
 
 size_t round_up_pow2(size_t n)
 {
@@ -89,14 +106,9 @@ void emc::refresh_union()
         }
     }
     stride_ = idx_.size();
+    chunk_fn_ = stride_ < std::size(chunk_fns) ? chunk_fns[stride_]
+                                                : &emc::lookup_chunk<0>;
     clear();
-}
-
-void emc::compact(const uint64_t *key, uint64_t *out) const
-{
-    for (size_t j = 0; j < stride_; j++) {
-        out[j] = key[idx_[j]] & mask_nz_[j];
-    }
 }
 
 uint32_t emc::hash(const uint64_t *compact) const
@@ -114,14 +126,14 @@ uint32_t emc::hash(const uint64_t *compact) const
     return finish_hash(a ^ rotl64(b, 17));
 }
 
+template <size_t S>
 linc_flow *emc::find(uint32_t h, const uint64_t *compact)
 {
     size_t base = (h & (n_sets_ - 1)) * n_ways;
     for (size_t w = 0; w < n_ways; w++) {
         entry &e = entries_[base + w];
         if (e.flow && e.hash == h
-            && !std::memcmp(key_of(base + w), compact,
-                            stride_ * sizeof *compact)) {
+            && keys_equal<S>(key_of(base + w), compact, stride_)) {
             if (table_.alive(e.slot, e.gen)) {
                 return e.flow;
             }
@@ -148,6 +160,13 @@ bool emc::draw_insert()
 void emc::insert(uint32_t h, const uint64_t *compact, linc_flow *f)
 {
     size_t base = (h & (n_sets_ - 1)) * n_ways;
+    for (size_t w = 0; w < n_ways; w++) {
+        const entry &e = entries_[base + w];
+        if (e.flow == f && e.gen == f->gen && e.hash == h
+            && keys_equal<0>(key_of(base + w), compact, stride_)) {
+            return;     // Cached already, earlier in this burst.
+        }
+    }
     size_t victim = base + ((h >> 16) & (n_ways - 1));
     bool evicts = true;
     for (size_t w = 0; w < n_ways; w++) {
@@ -171,6 +190,7 @@ void emc::insert(uint32_t h, const uint64_t *compact, linc_flow *f)
     std::memcpy(key_of(victim), compact, stride_ * sizeof *compact);
 }
 
+template <size_t S>
 size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
                          size_t n, linc_flow *out[], linc_lookup_stats *stats)
 {
@@ -180,18 +200,53 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     linc_flow *miss_out[max_burst];
     size_t n_miss = 0;
 
-    // Hash the whole burst first and prefetch each set, so the sets' cache
-    // misses overlap instead of following one another.
+    // Bursts often hold runs of one flow's packets.  A key equal on the
+    // union to the previous one is classified as it is (the union covers
+    // every mask): it needs no hash, set probe or insert of its own.
+    bool same[max_burst];
+    const size_t stride = S ? S : stride_;
+    const uint16_t *idx = idx_.data();
+    const uint64_t *mask = mask_nz_.data();
+    uint64_t *scratch = scratch_.data();
+
+    // Compact and hash the whole burst first and prefetch each set, so the
+    // sets' cache misses overlap instead of following one another.
     for (size_t i = 0; i < n; i++) {
-        uint64_t *c = &scratch_[i * stride_];
-        compact(keys[i], c);
+        uint64_t *c = scratch + i * stride;
+        const uint64_t *k = keys[i];
+        uint64_t diff = 0;
+        if (i) {
+            const uint64_t *prev = c - stride;
+#pragma GCC unroll 8
+            for (size_t j = 0; j < stride; j++) {
+                c[j] = k[idx[j]] & mask[j];
+                diff |= c[j] ^ prev[j];
+            }
+            same[i] = !diff;
+            if (same[i]) {
+                hs[i] = hs[i - 1];
+                continue;
+            }
+        } else {
+#pragma GCC unroll 8
+            for (size_t j = 0; j < stride; j++) {
+                c[j] = k[idx[j]] & mask[j];
+            }
+            same[i] = false;
+        }
         hs[i] = hashes ? hashes[i] : hash(c);
         size_t base = (hs[i] & (n_sets_ - 1)) * n_ways;
         __builtin_prefetch(&entries_[base]);
         __builtin_prefetch(key_of(base));
     }
     for (size_t i = 0; i < n; i++) {
-        out[i] = find(hs[i], &scratch_[i * stride_]);
+        if (same[i] && out[i - 1]) {
+            out[i] = out[i - 1];
+            continue;
+        }
+        // A run whose first key missed goes to the table whole; its insert
+        // skips keys already cached.
+        out[i] = find<S>(hs[i], scratch + i * stride);
         if (!out[i]) {
             miss_at[n_miss] = i;
             miss_keys[n_miss++] = keys[i];
@@ -207,17 +262,30 @@ size_t emc::lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
     stats->megaflow_hits += mf_hits;
     stats->misses += n_miss - mf_hits;
     // The table's read lock, taken and released above, orders this load
-    // after any union growth for a flow the lookup found.
+    // after any union change for a flow the lookup found.
     bool may_insert = table_.union_version() == union_version_;
+    bool run_cached = false;    // This run's key was inserted just now.
     for (size_t j = 0; j < n_miss; j++) {
         size_t i = miss_at[j];
+        if (!(same[i] && j && miss_at[j - 1] == i - 1)) {
+            run_cached = false;
+        }
         out[i] = miss_out[j];
-        if (out[i] && may_insert && draw_insert()) {
-            insert(hs[i], &scratch_[i * stride_], out[i]);
+        if (out[i] && may_insert && !run_cached && draw_insert()) {
+            insert(hs[i], scratch + i * stride, out[i]);
+            run_cached = true;
         }
     }
     return n - n_miss + mf_hits;
 }
+
+// lookup_chunk() for the union's common sizes, with the key's length a
+// constant; index 0 (and any larger union) takes it from 'stride_'.
+const emc::chunk_fn emc::chunk_fns[9] = {
+    &emc::lookup_chunk<0>, &emc::lookup_chunk<1>, &emc::lookup_chunk<2>,
+    &emc::lookup_chunk<3>, &emc::lookup_chunk<4>, &emc::lookup_chunk<5>,
+    &emc::lookup_chunk<6>, &emc::lookup_chunk<7>, &emc::lookup_chunk<8>,
+};
 
 size_t emc::table_only(const uint64_t *const keys[], size_t n,
                        linc_flow *out[], linc_lookup_stats *stats)
@@ -244,8 +312,8 @@ size_t emc::lookup_batch(const uint64_t *const keys[], const uint32_t *hashes,
             continue;
         }
         uint64_t emc_hits = stats->emc_hits;
-        hits += lookup_chunk(keys + i, hashes ? hashes + i : nullptr, m,
-                             out + i, stats);
+        hits += (this->*chunk_fn_)(keys + i, hashes ? hashes + i : nullptr,
+                                   m, out + i, stats);
         win_lookups_ += m;
         win_hits_ += stats->emc_hits - emc_hits;
         if (win_lookups_ >= window) {

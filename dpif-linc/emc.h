@@ -59,11 +59,17 @@ private:
     void refresh_union();
     size_t table_only(const uint64_t *const keys[], size_t n,
                       linc_flow *out[], linc_lookup_stats *);
+    // 'S': the key's length in words if nonzero, else 'stride_'.
+    template <size_t S>
     size_t lookup_chunk(const uint64_t *const keys[], const uint32_t *hashes,
                         size_t n, linc_flow *out[], linc_lookup_stats *);
+    using chunk_fn = size_t (emc::*)(const uint64_t *const[],
+                                     const uint32_t *, size_t, linc_flow *[],
+                                     linc_lookup_stats *);
+    static const chunk_fn chunk_fns[9];
     uint64_t *key_of(size_t e) { return keys_.get() + e * stride_; }
-    void compact(const uint64_t *key, uint64_t *out) const;
     uint32_t hash(const uint64_t *compact) const;
+    template <size_t S>
     linc_flow *find(uint32_t hash, const uint64_t *compact);
     void insert(uint32_t hash, const uint64_t *compact, linc_flow *);
     bool draw_insert();
@@ -77,6 +83,7 @@ private:
     std::vector<entry> entries_;                    // n_sets_ * n_ways.
     std::unique_ptr<uint64_t[], free_deleter> keys_;  // Per entry, 'stride_'.
     size_t stride_ = 0;                 // Words of the union: idx_.size().
+    chunk_fn chunk_fn_ = &emc::lookup_chunk<0>;     // For 'stride_'.
     std::vector<uint16_t> idx_;         // Nonzero words of the union...
     std::vector<uint64_t> mask_nz_;     // ...and their masks.
     std::vector<uint64_t> union_;       // Scratch for flow_table::copy_union.

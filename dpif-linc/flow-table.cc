@@ -511,6 +511,27 @@ void flow_table::optimize()
         st->hits.store(st->hits.load(std::memory_order_relaxed) / 2,
                        std::memory_order_relaxed);
     }
+    shrink_union_locked();
+}
+
+void flow_table::shrink_union_locked()
+{
+    // Masks that left with their last flow (ofproto's feature probes at
+    // start-up install exact-match flows and delete them) would otherwise
+    // key every cache on nearly all of struct flow forever.  Shrinking here,
+    // at most once per optimize() call, bounds how often caches re-key.
+    std::vector<uint64_t> u(n_words_, 0);
+    for (const auto &st : subtables_) {
+        for (size_t j = 0; j < st->idx.size(); j++) {
+            u[st->idx[j]] |= st->mask_nz[j];
+        }
+    }
+    if (u != union_mask_) {
+        // Only bits no remaining mask has are dropped: every flow's mask
+        // stays under the union.
+        union_mask_.swap(u);
+        union_version_.fetch_add(1, std::memory_order_release);
+    }
 }
 
 std::vector<linc_ufid> flow_table::snapshot_ufids() const

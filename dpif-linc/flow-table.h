@@ -171,9 +171,11 @@ public:
                    std::memory_order_acquire) == gen;
     }
 
-    // The OR of every mask the table has held: only key bits under it can
-    // decide which flow a key matches.  It only grows, and each growth
-    // bumps the version, before any flow with the new mask is linked.
+    // The OR of the masks the table holds: only key bits under it can
+    // decide which flow a key matches.  It grows, and bumps its version,
+    // before any flow with a new mask is linked; it keeps the masks of
+    // subtables that emptied until optimize() drops them (bumping the
+    // version again).  Every flow's mask is always under it.
     uint64_t union_version() const
     {
         return union_version_.load(std::memory_order_acquire);
@@ -199,6 +201,7 @@ private:
     subtable *find_subtable(const uint64_t *mask);
     subtable *get_subtable(const uint64_t *mask);
     void remove_subtable_if_empty(subtable *);
+    void shrink_union_locked();
     int insert_locked(const linc_ufid &, const uint64_t *key,
                       const uint64_t *mask, const void *actions,
                       size_t actions_len, bool check_match);

@@ -299,6 +299,56 @@ TEST(emc, many_flows_right_answers_and_hits)
     CHECK(linc_emc_count(c) > 4096);
 }
 
+TEST(emc, runs_of_one_key_in_a_burst)
+{
+    make(8192, 1);
+    put(1, pkt(1, 10), exact, out1);
+    put(2, pkt(1, 20), exact, out2);
+    // Runs of flow 1's key (word 5 differs, outside every mask), of flow
+    // 2's, and of a key no flow matches, each starting on a miss or a hit,
+    // with RSS hashes that differ within a run.
+    const uint64_t addrs[] = {10, 10, 10, 20, 20, 10, 30, 30, 10, 30,
+                              20, 20, 20, 20, 10, 10};
+    const uint64_t want[] = {1, 1, 1, 2, 2, 1, 0, 0, 1, 0,
+                             2, 2, 2, 2, 1, 1};
+    const size_t n = sizeof addrs / sizeof *addrs;
+    key keys[n];
+    const uint64_t *ptrs[n];
+    uint32_t hashes[n];
+    for (size_t j = 0; j < n; j++) {
+        keys[j] = pkt(1, addrs[j], j);
+        ptrs[j] = keys[j].w;
+        hashes[j] = static_cast<uint32_t>(j * 7919);
+    }
+    for (int pass = 0; pass < 3; pass++) {
+        linc_flow *outs[n];
+        linc_lookup_stats s{};
+        LONGS_EQUAL(13, linc_emc_lookup_batch(c, ptrs, pass == 2 ? hashes
+                                                                 : nullptr,
+                                              n, outs, &s));
+        for (size_t j = 0; j < n; j++) {
+            if (want[j]) {
+                LONGS_EQUAL(want[j], id_of(outs[j]));
+            } else {
+                POINTERS_EQUAL(nullptr, outs[j]);
+            }
+        }
+        LONGS_EQUAL(3, s.misses);
+        if (pass == 0) {
+            // Nothing cached yet: all to the table; each key cached once.
+            LONGS_EQUAL(13, s.megaflow_hits);
+            LONGS_EQUAL(2, linc_emc_count(c));
+        } else if (pass == 1) {
+            LONGS_EQUAL(13, s.emc_hits);
+        } else {
+            LONGS_EQUAL(13, s.emc_hits + s.megaflow_hits);
+        }
+    }
+    // With RSS hashes a key is cached under each run's hash: six runs of
+    // the two keys, one entry each, besides the two from the first pass.
+    LONGS_EQUAL(8, linc_emc_count(c));
+}
+
 TEST(emc, new_mask_words_rekey_the_cache)
 {
     make(8192, 1);
@@ -317,6 +367,41 @@ TEST(emc, new_mask_words_rekey_the_cache)
     LONGS_EQUAL(1, id_of(lookup(pkt(1, 6))));
     LONGS_EQUAL(1, id_of(lookup(pkt(1, 7))));
     POINTERS_EQUAL(nullptr, lookup(pkt(2, 7)));
+}
+
+TEST(emc, shed_mask_words_rekey_the_cache)
+{
+    make(8192, 1);
+    key port_only;
+    port_only.w[0] = ~0ull;
+    put(1, pkt(1, 0), port_only, out1);
+    put(2, pkt(2, 6), exact, out2);
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 6))));
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 6))));
+    LONGS_EQUAL(1, st.emc_hits);
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 7))));   // Word 3 is keyed.
+    LONGS_EQUAL(1, st.emc_hits);
+
+    // The exact flow leaves; once the table sheds its mask, word 3 no
+    // longer tells entries apart, and the answers stay right.
+    linc_ufid u2 = ufid(2);
+    LONGS_EQUAL(0, linc_flow_table_del(t, &u2, nullptr));
+    POINTERS_EQUAL(nullptr, lookup(pkt(2, 6)));
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 7))));
+    LONGS_EQUAL(2, st.emc_hits);
+    linc_flow_table_optimize(t);
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 8))));
+    LONGS_EQUAL(2, st.emc_hits);                // Re-keyed: emptied.
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 9))));
+    LONGS_EQUAL(3, st.emc_hits);
+    POINTERS_EQUAL(nullptr, lookup(pkt(2, 6)));
+
+    // A flow with the mask again grows the union back at once.
+    put(3, pkt(2, 6), exact, out2);
+    LONGS_EQUAL(3, id_of(lookup(pkt(2, 6))));
+    LONGS_EQUAL(3, id_of(lookup(pkt(2, 6))));
+    POINTERS_EQUAL(nullptr, lookup(pkt(2, 7)));
+    LONGS_EQUAL(1, id_of(lookup(pkt(1, 9))));
 }
 
 TEST(emc, concurrent_replacement_never_returns_a_deleted_flow)

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "dpif-linc/flow-table.h"
 #include "dpif-linc/linc-engine.h"
 #include "tests/unit/flow-test-keys.h"
 
@@ -287,6 +288,43 @@ TEST(flow_table, optimize_keeps_hot_subtable_first)
     probes = 0;
     linc_flow_table_lookup_batch(t, &p, 1, &f, &probes);
     LONGS_EQUAL(1, probes);
+}
+
+TEST(flow_table, union_grows_at_once_and_sheds_masks_at_optimize)
+{
+    key k, port_m, addr_m, u;
+    port_m.w[0] = 0xffff;
+    addr_m.w[0] = 0xffff;
+    addr_m.w[3] = ~0ull;
+    linc_ufid u1 = ufid(1), u2 = ufid(2);
+    uint64_t v0 = t->copy_union(u.w);
+    LONGS_EQUAL(0, linc_flow_table_put(t, &u1, k.w, port_m.w, out1,
+                                       sizeof out1, LINC_PUT_CREATE, nullptr));
+    uint64_t v1 = t->copy_union(u.w);
+    CHECK(v1 != v0);
+    LONGS_EQUAL(0, linc_flow_table_put(t, &u2, k.w, addr_m.w, out2,
+                                       sizeof out2, LINC_PUT_CREATE, nullptr));
+    uint64_t v2 = t->copy_union(u.w);
+    CHECK(v2 != v1);
+    CHECK(!std::memcmp(u.w, addr_m.w, sizeof u.w));
+
+    // The address mask's last flow leaves: the union keeps it until the
+    // table is optimized, then drops it.
+    LONGS_EQUAL(0, linc_flow_table_del(t, &u2, nullptr));
+    LONGS_EQUAL(v2, t->copy_union(u.w));
+    CHECK(!std::memcmp(u.w, addr_m.w, sizeof u.w));
+    linc_flow_table_optimize(t);
+    uint64_t v3 = t->copy_union(u.w);
+    CHECK(v3 != v2);
+    CHECK(!std::memcmp(u.w, port_m.w, sizeof u.w));
+
+    // Nothing left to drop: no new version, caches keep their entries.
+    linc_flow_table_optimize(t);
+    LONGS_EQUAL(v3, t->copy_union(u.w));
+    linc_flow_table_flush(t);
+    linc_flow_table_optimize(t);
+    CHECK(t->copy_union(u.w) != v3);
+    CHECK(!std::memcmp(u.w, key().w, sizeof u.w));
 }
 
 TEST(flow_table, refuses_beyond_capacity_marker)
