@@ -563,17 +563,20 @@ netdev_xen_rxq_dealloc(struct netdev_rxq *rxq)
 
 /* Points 'rx->pkts' at staging slots big enough for 'max'-byte packets.
  * The slots are allocated once per rxq (and again only if a guest
- * reconnects with a larger maximum), never per packet. */
+ * reconnects with a larger maximum), never per packet.  'rx->pkts' keeps
+ * pointing at them between bursts (a burst may permute the entries but
+ * never replaces one), so they are set up only when (re)allocated. */
 static void
 rxq_prepare_staging(struct netdev_rxq_xen *rx, uint32_t max)
 {
     const size_t stride = DP_NETDEV_HEADROOM + (size_t) MAX(max, 1);
 
-    if (!rx->staging || rx->staging_size < max) {
-        free(rx->staging);
-        rx->staging_size = max;
-        rx->staging = xmalloc_pagealign(NETDEV_MAX_BURST * stride);
+    if (OVS_LIKELY(rx->staging && rx->staging_size >= max)) {
+        return;
     }
+    free_pagealign(rx->staging);
+    rx->staging_size = max;
+    rx->staging = xmalloc_pagealign(NETDEV_MAX_BURST * stride);
     for (int i = 0; i < NETDEV_MAX_BURST; i++) {
         rx->pkts[i] = (struct linc_vif_pkt) {
             .data = rx->staging + i * (DP_NETDEV_HEADROOM
