@@ -74,19 +74,25 @@ private:
     };
 
     // The domains one grant_copy() batch touches, each looked up (and its
-    // liveness checked, a syscall) once per batch rather than per segment.
-    // Fixed capacity, so that a batch allocates nothing: a backend's batch
-    // touches two domains (its guest and, guest to guest, the peer); past
-    // the capacity each further lookup is made again per segment.
+    // liveness checked, one load of its liveness word) once per batch
+    // rather than per segment.  Fixed capacity, so that a batch allocates
+    // nothing: a backend's batch touches two domains (its guest and, guest
+    // to guest, the peer); past the capacity each further lookup is made
+    // again per segment.  'views' need not hold references: views_ keeps
+    // each of them alive, and only a lookup of the same domid (which the
+    // batch never repeats while it remembers the domid) replaces it there.
     struct batch_views {
         static constexpr size_t capacity = 8;
         domid_t ids[capacity];
-        view_ptr views[capacity];
+        domain_view *views[capacity];
         size_t n = 0;
     };
 
     view_ptr view(domid_t domid);
+    view_ptr batch_lookup(domid_t domid);
     domain_view *batch_view(batch_views *b, domid_t domid, view_ptr *hold);
+    domain_view *batch_view_slow(batch_views *b, domid_t domid,
+                                 view_ptr *hold);
     int16_t pin_entry(domain_view *v, grant_ref_t ref, bool write,
                       uint32_t *frame, uint16_t *newly_set);
     int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write,
@@ -152,8 +158,21 @@ simxen_platform::view_ptr simxen_platform::view(domid_t domid)
     return v;
 }
 
+// view() for a grant-copy batch: the domain's liveness word instead of a
+// poll() on its death pipe when we already know the domain.  A daemon that
+// died is noticed by domain_alive() (netif_backend::check_alive(), on a
+// timer), which still polls.
+simxen_platform::view_ptr simxen_platform::batch_lookup(domid_t domid)
+{
+    auto it = views_.find(domid);
+    if (it != views_.end() && !it->second->destroyed()) {
+        return it->second;
+    }
+    return view(domid);
+}
+
 // Clears the flag bits 'bits' that one holder of grant 'ref' had set.
-void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
+inline void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
 {
     if (bits) {
         __atomic_fetch_and(&v->gnt[ref].flags, static_cast<uint16_t>(~bits),
@@ -168,8 +187,9 @@ void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
 // ones its holder must clear again: bits already set belong to another
 // holder (a mapping of ours, or of another backend queue), as Xen's pin
 // counts in its active grant entries would have it.
-int16_t simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
-                                   uint32_t *frame, uint16_t *newly_set)
+inline __attribute__((always_inline)) int16_t
+simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
+                           uint32_t *frame, uint16_t *newly_set)
 {
     *newly_set = 0;
     if (ref >= v->grants) {
@@ -244,19 +264,25 @@ void simxen_platform::release(const view_ptr &v, grant_ref_t ref, bool write)
 }
 
 // nullptr if there is no live domain 'domid'.  The view stays valid for
-// the batch: 'b' (or, once 'b' is full, '*hold') keeps a reference.
-domain_view *simxen_platform::batch_view(batch_views *b, domid_t domid,
-                                         view_ptr *hold)
+// the batch: views_ (or, once 'b' is full, '*hold') keeps a reference.
+inline __attribute__((always_inline)) domain_view *
+simxen_platform::batch_view(batch_views *b, domid_t domid, view_ptr *hold)
 {
     for (size_t i = 0; i < b->n; i++) {
         if (b->ids[i] == domid) {
-            return b->views[i].get();
+            return b->views[i];
         }
     }
-    view_ptr v = view(domid);
+    return batch_view_slow(b, domid, hold);
+}
+
+domain_view *simxen_platform::batch_view_slow(batch_views *b, domid_t domid,
+                                              view_ptr *hold)
+{
+    view_ptr v = batch_lookup(domid);
     if (b->n < batch_views::capacity) {
         b->ids[b->n] = domid;
-        b->views[b->n++] = v;
+        b->views[b->n++] = v.get();
     } else {
         *hold = v;
     }
@@ -266,7 +292,8 @@ domain_view *simxen_platform::batch_view(batch_views *b, domid_t domid,
 // One segment of a grant_copy() batch.  The pins last only for the copy,
 // so they are not counted in pins_: each side clears just the flag bits it
 // set (pin_entry()).
-int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
+inline __attribute__((always_inline)) int16_t
+simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
 {
     const uint16_t known = grant_copy_segment::source_gref |
                            grant_copy_segment::dest_gref;
