@@ -100,6 +100,7 @@ struct netif_backend::rx_pending {
     uint16_t nslots;
     uint8_t gso_type;
     uint16_t gso_size;
+    uint32_t len;               // bytes delivered
 };
 
 netif_backend::netif_backend(backend_platform *platform, void *tx_page,
@@ -196,6 +197,77 @@ bool netif_backend::grant_copy(size_t nsegs)
     return true;
 }
 
+// parse_tx_packet() for the common case: a packet of one data slot, no
+// extras ('req', already copied out of the ring; 'next' the index after
+// it).  The same checks as the general case, which it must match.
+inline __attribute__((always_inline)) netif_backend::parse_result
+netif_backend::parse_tx_single(const netif_tx_request &req, RING_IDX next,
+                               tx_pending *p, packet_buf *out, size_t *nsegs,
+                               uint32_t copy_limit)
+{
+    const uint32_t total = req.size;
+    if (total == 0) {
+        fail(netif_error::tx_zero_size, "id %u: size 0", req.id);
+        return parse_result::malformed;
+    }
+    if (total > max_tx_packet()) {
+        fail(netif_error::tx_oversize, "id %u: size %u > %u", req.id,
+             total, max_tx_packet());
+        return parse_result::malformed;
+    }
+    if (uint32_t(req.offset) + total > page_size) {
+        fail(netif_error::tx_bad_offset, "id %u: offset %u + size %u past "
+             "the page", req.id, req.offset, total);
+        return parse_result::malformed;
+    }
+    if (tx_ids_.test(req.id)) {
+        fail(netif_error::tx_duplicate_id, "id %u already in flight",
+             req.id);
+        return parse_result::malformed;
+    }
+    if (*nsegs + 1 > segs_.size()) {
+        return parse_result::incomplete;
+    }
+    tx_ids_.set(req.id);
+
+    tx_.req_cons = next;
+    p->ndata = 1;
+    p->ids[0] = req.id;
+    p->len = total;
+    p->flags = ((req.flags & NETTXF_csum_blank) ? packet_csum_blank : 0)
+               | ((req.flags & NETTXF_data_validated)
+                  ? packet_data_validated : 0);
+    p->first_seg = *nsegs;
+    if (!out || out->capacity < total) {
+        p->nsegs = 0;
+        p->out = nullptr;
+        p->status = NETIF_RSP_DROPPED;
+        counters_.tx_dropped_no_room++;
+        return parse_result::parsed;
+    }
+    p->out = out;
+    p->status = NETIF_RSP_OKAY;
+    p->frags[0] = grant_frag{req.gref, req.offset, uint16_t(total)};
+    const bool split = total > copy_limit;
+    p->copied = split ? copy_limit : total;
+    p->nsegs = 1;
+    grant_copy_segment &s = segs_[(*nsegs)++];
+    s.source.foreign.ref = req.gref;
+    s.source.foreign.offset = req.offset;
+    s.source.foreign.domid = config_.frontend_domid;
+    s.dest.virt = out->data;
+    s.len = uint16_t(p->copied);
+    s.flags = grant_copy_segment::source_gref;
+    s.status = gntst_okay;
+    if (split) {
+        counters_.tx_split_packets++;
+        out->frags->n = 1;
+        out->frags->domid = config_.frontend_domid;
+        out->frags->frags[0] = p->frags[0];
+    }
+    return parse_result::parsed;
+}
+
 // Gathers one packet starting at req_cons.  Reads each slot once into a
 // local copy and validates only the copies.
 netif_backend::parse_result
@@ -216,6 +288,9 @@ netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
     p->nextras = 0;
     p->gso_type = XEN_NETIF_GSO_TYPE_NONE;
     p->gso_size = 0;
+    if (!(reqs[0].flags & (NETTXF_extra_info | NETTXF_more_data))) {
+        return parse_tx_single(reqs[0], i, p, out, nsegs, copy_limit);
+    }
     if (reqs[0].flags & NETTXF_extra_info) {
         unsigned seen = 0;
         for (;;) {
@@ -625,6 +700,9 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
     }
 
     const netif_features &f = config_.features;
+    const uint32_t max_len = max_rx_packet();
+    const size_t max_segs = segs_.size();
+    const domid_t domid = config_.frontend_domid;
     size_t nsegs = 0, npkts = 0;
     for (size_t k = 0; k < n; k++) {
         const packet_view &pkt = pkts[k];
@@ -636,7 +714,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
             counters_.rx_dropped_invalid++;
             continue;
         }
-        if (pkt.len > max_rx_packet()) {
+        if (pkt.len > max_len) {
             counters_.rx_dropped_too_big++;
             continue;
         }
@@ -670,7 +748,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                 continue;
             }
         }
-        if (nsegs + ndata + (src ? src->n : 0) > segs_.size()) {
+        if (nsegs + ndata + (src ? src->n : 0) > max_segs) {
             counters_.rx_dropped_no_buffers++;
             continue;
         }
@@ -693,6 +771,41 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
         }
         if (gso) {
             p->rx_flags |= NETRXF_extra_info;
+        }
+        p->len = pkt.len;
+        if (nslots == 1 && (!src || src->n == 1)) {
+            // The common case: one buffer, one segment.
+            netif_rx_request req =
+                copy_rx_request(RING_GET_REQUEST(&rx_, rx_.req_cons));
+            rx_.req_cons++;
+            p->ids[0] = req.id;
+            p->nslots = 1;
+            p->nsegs = 1;
+            p->slot_len[0] = uint16_t(pkt.len);
+            grant_copy_segment &seg = segs_[nsegs++];
+            seg.dest.foreign.ref = req.gref;
+            seg.dest.foreign.offset = 0;
+            seg.dest.foreign.domid = domid;
+            seg.status = gntst_okay;
+            seg.len = uint16_t(pkt.len);
+            if (src) {
+                const grant_frag &sf = src->frags[0];
+                seg.source.foreign.ref = sf.gref;
+                seg.source.foreign.offset = sf.offset;
+                seg.source.foreign.domid = src->domid;
+                seg.flags = grant_copy_segment::source_gref
+                            | grant_copy_segment::dest_gref;
+            } else {
+                seg.source.virt = const_cast<uint8_t *>(pkt.data);
+                seg.flags = grant_copy_segment::dest_gref;
+            }
+            npkts++;
+            if (rx_ids_.test(req.id)) {
+                fail(netif_error::rx_duplicate_id, "rx buffer id already in "
+                     "flight");
+            }
+            rx_ids_.set(req.id);
+            continue;
         }
         uint32_t pos = 0;
         unsigned d = 0;         // data slot
@@ -718,7 +831,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                 grant_copy_segment &seg = segs_[nsegs++];
                 seg.dest.foreign.ref = req.gref;
                 seg.dest.foreign.offset = uint16_t(done);
-                seg.dest.foreign.domid = config_.frontend_domid;
+                seg.dest.foreign.domid = domid;
                 seg.status = gntst_okay;
                 if (src) {
                     // Guest to guest: neither side may cross a page.
@@ -788,6 +901,25 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                      seg.dest.foreign.ref, gntst_name(seg.status));
             }
             break;
+        }
+        if (p->nslots == 1) {
+            // One data slot: the packet's flags, no more_data.
+            netif_rx_response *rsp = RING_GET_RESPONSE(&rx_,
+                                                       rx_.rsp_prod_pvt++);
+            rx_ids_.reset(p->ids[0]);
+            rsp->id = p->ids[0];
+            rsp->offset = 0;
+            rsp->flags = ok ? p->rx_flags : 0;
+            rsp->status = ok ? int16_t(p->len) : int16_t(NETIF_RSP_ERROR);
+            if (ok) {
+                delivered++;
+                counters_.rx_packets++;
+                counters_.rx_foreign_packets += p->foreign;
+                counters_.rx_bytes += p->len;
+            } else {
+                counters_.rx_errors++;
+            }
+            continue;
         }
         unsigned d = 0;     // data slot index
         const unsigned ndata = p->nslots - (p->gso ? 1 : 0);

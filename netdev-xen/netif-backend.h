@@ -248,6 +248,9 @@ private:
     parse_result parse_tx_packet(RING_IDX prod, tx_pending *p,
                                  packet_buf *out, size_t *nsegs,
                                  uint32_t copy_limit);
+    parse_result parse_tx_single(const netif_tx_request &req, RING_IDX next,
+                                 tx_pending *p, packet_buf *out,
+                                 size_t *nsegs, uint32_t copy_limit);
     size_t tx_gather(packet_buf *out, size_t max, uint32_t copy_limit);
     void tx_respond(size_t npkts);
     bool grant_copy(size_t nsegs);
