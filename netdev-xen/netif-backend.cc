@@ -232,6 +232,9 @@ netif_backend::parse_tx_single(const netif_tx_request &req, RING_IDX next,
 
     tx_.req_cons = next;
     p->ndata = 1;
+    p->nextras = 0;
+    p->gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    p->gso_size = 0;
     p->ids[0] = req.id;
     p->len = total;
     p->flags = ((req.flags & NETTXF_csum_blank) ? packet_csum_blank : 0)
@@ -268,29 +271,23 @@ netif_backend::parse_tx_single(const netif_tx_request &req, RING_IDX next,
     return parse_result::parsed;
 }
 
-// Gathers one packet starting at req_cons.  Reads each slot once into a
-// local copy and validates only the copies.
+// Gathers one packet starting at req_cons, whose first slot the caller
+// copied into 'first' (req_cons != prod).  Reads each further slot once
+// into a local copy and validates only the copies.
 netif_backend::parse_result
-netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
-                               size_t *nsegs, uint32_t copy_limit)
+netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
+                               tx_pending *p, packet_buf *out, size_t *nsegs,
+                               uint32_t copy_limit)
 {
     const netif_features &f = config_.features;
-    RING_IDX i = tx_.req_cons;
+    RING_IDX i = tx_.req_cons + 1;
     netif_tx_request reqs[netif_max_slots];
     unsigned nreqs = 0;
 
-    if (i == prod) {
-        return parse_result::incomplete;
-    }
-    reqs[nreqs++] = copy_tx_request(RING_GET_REQUEST(&tx_, i));
-    i++;
-
+    reqs[nreqs++] = first;
     p->nextras = 0;
     p->gso_type = XEN_NETIF_GSO_TYPE_NONE;
     p->gso_size = 0;
-    if (!(reqs[0].flags & (NETTXF_extra_info | NETTXF_more_data))) {
-        return parse_tx_single(reqs[0], i, p, out, nsegs, copy_limit);
-    }
     if (reqs[0].flags & NETTXF_extra_info) {
         unsigned seen = 0;
         for (;;) {
@@ -521,8 +518,18 @@ size_t netif_backend::tx_gather(packet_buf *out, size_t max,
     size_t npkts = 0, nsegs = 0, nout = 0;
     while (npkts < max && tx_.req_cons != prod) {
         tx_pending *p = &tx_pkts_[npkts];
-        parse_result r = parse_tx_packet(prod, p, &out[nout], &nsegs,
-                                         copy_limit);
+        // Each slot is copied out of the ring once: the first here, the
+        // others (if any) by parse_tx_packet().
+        const netif_tx_request first =
+            copy_tx_request(RING_GET_REQUEST(&tx_, tx_.req_cons));
+        parse_result r;
+        if (!(first.flags & (NETTXF_extra_info | NETTXF_more_data))) {
+            r = parse_tx_single(first, tx_.req_cons + 1, p, &out[nout],
+                                &nsegs, copy_limit);
+        } else {
+            r = parse_tx_packet(first, prod, p, &out[nout], &nsegs,
+                                copy_limit);
+        }
         if (r != parse_result::parsed) {
             break;
         }

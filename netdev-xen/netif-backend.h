@@ -245,7 +245,8 @@ private:
     void count_error(netif_error e);
     void notify(evtchn_port_t port);
     enum class parse_result { parsed, incomplete, malformed };
-    parse_result parse_tx_packet(RING_IDX prod, tx_pending *p,
+    parse_result parse_tx_packet(const netif_tx_request &first,
+                                 RING_IDX prod, tx_pending *p,
                                  packet_buf *out, size_t *nsegs,
                                  uint32_t copy_limit);
     parse_result parse_tx_single(const netif_tx_request &req, RING_IDX next,
