@@ -86,6 +86,9 @@ private:
         domid_t ids[capacity];
         domain_view *views[capacity];
         size_t n = 0;
+        // Past the capacity: the source's and the destination's view of
+        // the current segment.
+        view_ptr hold[2];
     };
 
     view_ptr view(domid_t domid);
@@ -98,6 +101,7 @@ private:
     int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write,
                     uint32_t *frame);
     void release(const view_ptr &v, grant_ref_t ref, bool write);
+    template <bool SRC_GREF, bool DST_GREF>
     int16_t copy_one(batch_views *b, grant_copy_segment *s);
 
     domid_t self_;
@@ -289,30 +293,27 @@ domain_view *simxen_platform::batch_view_slow(batch_views *b, domid_t domid,
     return v.get();
 }
 
-// One segment of a grant_copy() batch.  The pins last only for the copy,
+// One segment of a grant_copy() batch, with 'SRC_GREF' and 'DST_GREF' its
+// flags (the caller refused any others).  The pins last only for the copy,
 // so they are not counted in pins_: each side clears just the flag bits it
 // set (pin_entry()).
+template <bool SRC_GREF, bool DST_GREF>
 inline __attribute__((always_inline)) int16_t
 simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
 {
-    const uint16_t known = grant_copy_segment::source_gref |
-                           grant_copy_segment::dest_gref;
-    bool src_gref = s->flags & grant_copy_segment::source_gref;
-    bool dst_gref = s->flags & grant_copy_segment::dest_gref;
-    if ((s->flags & ~known) ||
-        (src_gref && s->source.foreign.offset + s->len > page_size) ||
-        (dst_gref && s->dest.foreign.offset + s->len > page_size)) {
+    const uint16_t len = s->len;
+    if ((SRC_GREF && s->source.foreign.offset + len > page_size) ||
+        (DST_GREF && s->dest.foreign.offset + len > page_size)) {
         return gntst_bad_copy_arg;
     }
 
-    view_ptr hold_src, hold_dst;
     domain_view *sv = nullptr, *dv = nullptr;
-    if (src_gref
-        && !(sv = batch_view(b, s->source.foreign.domid, &hold_src))) {
+    if (SRC_GREF
+        && !(sv = batch_view(b, s->source.foreign.domid, &b->hold[0]))) {
         return gntst_bad_domain;
     }
-    if (dst_gref
-        && !(dv = batch_view(b, s->dest.foreign.domid, &hold_dst))) {
+    if (DST_GREF
+        && !(dv = batch_view(b, s->dest.foreign.domid, &b->hold[1]))) {
         return gntst_bad_domain;
     }
 
@@ -320,7 +321,7 @@ simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
     uint8_t *dst = static_cast<uint8_t *>(s->dest.virt);
     uint16_t src_pinned = 0, dst_pinned = 0;
     int16_t st;
-    if (src_gref) {
+    if (SRC_GREF) {
         uint32_t frame;
         st = pin_entry(sv, s->source.foreign.ref, false, &frame, &src_pinned);
         if (st != gntst_okay) {
@@ -328,27 +329,27 @@ simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
         }
         src = sv->mem + size_t{frame} * page_size + s->source.foreign.offset;
     }
-    if (dst_gref) {
+    if (DST_GREF) {
         uint32_t frame;
         st = pin_entry(dv, s->dest.foreign.ref, true, &frame, &dst_pinned);
         if (st != gntst_okay) {
-            if (src_gref) {
+            if (SRC_GREF) {
                 unpin_entry(sv, s->source.foreign.ref, src_pinned);
             }
             return st;
         }
         dst = dv->mem + size_t{frame} * page_size + s->dest.foreign.offset;
     }
-    if (s->len && (!src || !dst)) {
+    if (len && (!src || !dst)) {
         st = gntst_bad_virt_addr;
     } else {
-        memmove(dst, src, s->len);
+        memmove(dst, src, len);
         st = gntst_okay;
     }
-    if (src_gref) {
+    if (SRC_GREF) {
         unpin_entry(sv, s->source.foreign.ref, src_pinned);
     }
-    if (dst_gref) {
+    if (DST_GREF) {
         unpin_entry(dv, s->dest.foreign.ref, dst_pinned);
     }
     return st;
@@ -359,9 +360,30 @@ int simxen_platform::grant_copy(grant_copy_segment *segs, size_t n)
     if (n && !segs) {
         return EINVAL;
     }
+    constexpr uint16_t sg = grant_copy_segment::source_gref;
+    constexpr uint16_t dg = grant_copy_segment::dest_gref;
     batch_views b;
     for (size_t i = 0; i < n; i++) {
-        segs[i].status = copy_one(&b, &segs[i]);
+        grant_copy_segment *s = &segs[i];
+        int16_t st;
+        switch (s->flags) {
+        case sg:
+            st = copy_one<true, false>(&b, s);
+            break;
+        case dg:
+            st = copy_one<false, true>(&b, s);
+            break;
+        case sg | dg:
+            st = copy_one<true, true>(&b, s);
+            break;
+        case 0:
+            st = copy_one<false, false>(&b, s);
+            break;
+        default:
+            st = gntst_bad_copy_arg;    // Flags we do not know.
+            break;
+        }
+        s->status = st;
     }
     return 0;
 }
