@@ -166,10 +166,19 @@ void netif_backend::notify(evtchn_port_t port)
     counters_.notifications_sent++;
 }
 
+// Our frontend's domain is gone (a grant copy said gntst_bad_domain for
+// it): not a malformed request, but nothing more can be done either.
+void netif_backend::fail_frontend_gone()
+{
+    fail(netif_error::frontend_gone, "domain %u no longer exists",
+         config_.frontend_domid);
+}
+
 // After a guest-to-guest segment failed: whether our guest's buffer takes
-// a write, i.e. whether the fault is the other guest's.  One byte is
-// written into a buffer we are about to answer with an error anyway.
-bool netif_backend::dest_writable(const grant_copy_segment &failed_seg)
+// a write (gntst_okay), i.e. whether the fault is the other guest's.  One
+// byte is written into a buffer we are about to answer with an error
+// anyway.
+int16_t netif_backend::dest_probe(const grant_copy_segment &failed_seg)
 {
     static const uint8_t probe_byte = 0;
     grant_copy_segment probe{};
@@ -178,7 +187,8 @@ bool netif_backend::dest_writable(const grant_copy_segment &failed_seg)
     probe.len = 1;
     probe.flags = grant_copy_segment::dest_gref;
     counters_.grant_copy_calls++;
-    return platform_->grant_copy(&probe, 1) == 0 && probe.status == gntst_okay;
+    return platform_->grant_copy(&probe, 1) == 0
+           ? probe.status : int16_t(gntst_general_error);
 }
 
 bool netif_backend::grant_copy(size_t nsegs)
@@ -563,6 +573,8 @@ size_t netif_backend::tx_gather(packet_buf *out, size_t max,
                 p->status = NETIF_RSP_ERROR;
                 if (seg.status == gntst_eagain) {
                     counters_.grant_copy_eagain++;
+                } else if (seg.status == gntst_bad_domain) {
+                    fail_frontend_gone();
                 } else {
                     fail(netif_error::tx_grant_copy, "id %u gref %u: %s",
                          p->ids[s], seg.source.foreign.ref,
@@ -628,6 +640,8 @@ bool netif_backend::tx_fetch(uint16_t token, uint8_t *dst, uint32_t copied)
             counters_.tx_errors++;
             if (segs_[i].status == gntst_eagain) {
                 counters_.grant_copy_eagain++;
+            } else if (segs_[i].status == gntst_bad_domain) {
+                fail_frontend_gone();
             } else {
                 fail(netif_error::tx_grant_copy, "gref %u: %s",
                      segs_[i].source.foreign.ref, gntst_name(segs_[i].status));
@@ -896,13 +910,21 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                 continue;
             }
             ok = false;
+            // What our guest's buffer says: with a foreign source, a probe
+            // tells whose fault it is; otherwise the buffer is all there is.
+            int16_t own = seg.status;
+            if (seg.status != gntst_eagain && p->foreign) {
+                own = foreign_failed && !failed()
+                      ? dest_probe(seg) : int16_t(gntst_general_error);
+            }
             if (seg.status == gntst_eagain) {
                 counters_.grant_copy_eagain++;
-            } else if (p->foreign && foreign_failed && !failed()
-                       && dest_writable(seg)) {
+            } else if (p->foreign && foreign_failed && own == gntst_okay) {
                 // Our guest's buffer is fine: the source's grant failed.
                 counters_.rx_foreign_failed++;
                 foreign_failed[p->in_index] = true;
+            } else if (own == gntst_bad_domain) {
+                fail_frontend_gone();
             } else if (seg.status != gntst_general_error || !failed()) {
                 fail(netif_error::rx_grant_copy, "gref %u: %s",
                      seg.dest.foreign.ref, gntst_name(seg.status));
@@ -1035,8 +1057,7 @@ bool netif_backend::check_alive()
         return false;
     }
     if (!platform_->domain_alive(config_.frontend_domid)) {
-        fail(netif_error::frontend_gone, "domain %u no longer exists",
-             config_.frontend_domid);
+        fail_frontend_gone();
         return false;
     }
     return true;

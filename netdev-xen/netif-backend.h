@@ -109,6 +109,7 @@ enum class netif_error : uint8_t {
     notification_storm,     // too many events that found no work
     unsupported,            // negotiated features we cannot serve
     frontend_gone,          // the frontend's domain no longer exists
+                            // (check_alive(), or gntst_bad_domain for it)
     count_
 };
 
@@ -255,7 +256,8 @@ private:
     size_t tx_gather(packet_buf *out, size_t max, uint32_t copy_limit);
     void tx_respond(size_t npkts);
     bool grant_copy(size_t nsegs);
-    bool dest_writable(const grant_copy_segment &failed_seg);
+    int16_t dest_probe(const grant_copy_segment &failed_seg);
+    void fail_frontend_gone();
 
     backend_platform *platform_;
     netif_backend_config config_;

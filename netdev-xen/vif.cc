@@ -361,15 +361,27 @@ bool linc_vif_run(struct linc_vif *v)
     bool changed = false;
 
     // A backend that failed on a malformed request closes the connection;
-    // the frontend has to start over, and the other vifs never notice.
+    // the frontend has to start over, and the other vifs never notice.  A
+    // frontend whose domain is gone (a grant copy found it dead before
+    // xenstore told us, e.g. while it tears down) is not at fault: we just
+    // close, as when xenstore tells us first.
     for (auto &q : v->queues) {
         std::string why;
+        bool gone = false;
         {
             std::lock_guard<std::mutex> g(q->mu);
             if (q->backend && q->backend->failed()) {
-                why = std::string(netif_error_name(q->backend->state().error))
-                      + ": " + q->backend->state().reason;
+                netif_status st = q->backend->state();
+                gone = st.error == netif_error::frontend_gone;
+                why = std::string(netif_error_name(st.error)) + ": "
+                      + st.reason;
             }
+        }
+        if (gone) {
+            v->disconnect_all();
+            v->bus->closed();
+            changed = true;
+            break;
         }
         if (!why.empty()) {
             v->record_failure(why);

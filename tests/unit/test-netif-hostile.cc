@@ -351,3 +351,26 @@ TEST(netif_hostile, duplicate_rx_ids_within_a_packet)
 {
     rx_duplicate_case(*p, 5000, 1);
 }
+
+// A frontend whose domain dies with requests in flight: the grant copies
+// say gntst_bad_domain, which is the frontend gone, not a bad grant.
+TEST(netif_hostile, domain_death_seen_by_a_tx_copy)
+{
+    send_good(*p, 1);
+    p->fe->push_tx();
+    p->xen.kill_guest();
+    LONGS_EQUAL(0, p->tx());
+    check_failed(*p, netif_error::frontend_gone, "domain 7");
+    LONGS_EQUAL(0, p->be->counters().errors[size_t(netif_error::tx_grant_copy)]);
+}
+
+TEST(netif_hostile, domain_death_seen_by_an_rx_copy)
+{
+    LONGS_EQUAL(8, p->fe->post_rx_buffers(8));
+    p->xen.kill_guest();
+    uint8_t d[64] = {0};
+    packet_view v{d, 64, 0, 0, 0};
+    LONGS_EQUAL(0, p->be->rx_burst(&v, 1));
+    check_failed(*p, netif_error::frontend_gone, "domain 7");
+    LONGS_EQUAL(0, p->be->counters().errors[size_t(netif_error::rx_grant_copy)]);
+}
