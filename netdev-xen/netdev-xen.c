@@ -890,7 +890,7 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
     bool foreign_failed[NETDEV_MAX_BURST];
     size_t index[NETDEV_MAX_BURST];
     bool direct, partial_ok;
-    int m = 0, sent;
+    int m = 0, sent, n_split = 0;
 
     ovs_assert(n <= NETDEV_MAX_BURST);
     if (!dst || !src) {
@@ -911,23 +911,23 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
             }
             split = false;
         }
-        out[m] = (struct linc_vif_pkt) {
-            .data = p->data,
-            .len = p->len,
-            /* A frame that never left its guest keeps the guest's own
-             * checksum state; one we copied had it completed or checked. */
-            .flags = split ? p->flags & (LINC_VIF_CSUM_BLANK
-                                         | LINC_VIF_DATA_VALIDATED)
-                           : p->flags & LINC_VIF_DATA_VALIDATED,
-            .frags = split ? p->frags : NULL,
-        };
-        if (split) {
-            COVERAGE_INC(netdev_xen_guest_to_guest);
-        } else {
-            COVERAGE_INC(netdev_xen_direct);
-        }
+        /* Only what linc_vif_send_ex() reads.  A frame that never left
+         * its guest keeps the guest's own checksum state; one we copied had
+         * it completed or checked.  Borrowed frames are never GSO. */
+        struct linc_vif_pkt *o = &out[m];
+        o->data = p->data;
+        o->len = p->len;
+        o->flags = split ? p->flags & (LINC_VIF_CSUM_BLANK
+                                       | LINC_VIF_DATA_VALIDATED)
+                         : p->flags & LINC_VIF_DATA_VALIDATED;
+        o->gso_type = LINC_VIF_GSO_NONE;
+        o->gso_size = 0;
+        o->frags = split ? p->frags : NULL;
+        n_split += split;
         index[m++] = i;
     }
+    COVERAGE_ADD(netdev_xen_guest_to_guest, n_split);
+    COVERAGE_ADD(netdev_xen_direct, m - n_split);
     sent = linc_vif_send_ex(dst, qid, out, m, foreign_failed);
     for (int k = 0; k < m; k++) {
         if (foreign_failed[k] && rxq_fetch(rx, index[k])) {

@@ -696,8 +696,29 @@ void netif_backend::tx_respond(size_t npkts)
     }
 }
 
+namespace {
+
+// Where a packet to deliver is: rx_burst() takes both descriptions.
+inline const frame_frags *pkt_source(const packet_view &p) { return p.source; }
+inline const frame_frags *pkt_source(const packet_buf &p) { return p.frags; }
+
+}  // namespace
+
 size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                                bool *foreign_failed)
+{
+    return rx_burst_impl(pkts, n, foreign_failed);
+}
+
+size_t netif_backend::rx_burst(const packet_buf *pkts, size_t n,
+                               bool *foreign_failed)
+{
+    return rx_burst_impl(pkts, n, foreign_failed);
+}
+
+template <typename PKT>
+size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
+                                    bool *foreign_failed)
 {
     if (foreign_failed) {
         std::fill(foreign_failed, foreign_failed + n, false);
@@ -726,7 +747,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
     const domid_t domid = config_.frontend_domid;
     size_t nsegs = 0, npkts = 0;
     for (size_t k = 0; k < n; k++) {
-        const packet_view &pkt = pkts[k];
+        const PKT &pkt = pkts[k];
         if (failed()) {
             counters_.rx_dropped_failed++;
             continue;
@@ -758,7 +779,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
         }
         // A source that does not add up to the packet is the caller's bug;
         // never copy past what it describes.
-        const frame_frags *src = pkt.source;
+        const frame_frags *src = pkt_source(pkt);
         if (src) {
             uint32_t total = 0;
             for (unsigned i = 0; i < src->n && i < netif_max_slots; i++) {

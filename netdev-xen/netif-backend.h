@@ -205,6 +205,12 @@ public:
     // to sort out; without it such a failure counts against this vif.
     size_t rx_burst(const packet_view *pkts, size_t n,
                     bool *foreign_failed = nullptr);
+    // The same for packets described as a split burst hands them out
+    // ('data', 'len', 'flags', 'gso_type', 'gso_size'), with 'frags', when
+    // not null, the source guest's pieces (packet_view's 'source').  Spares
+    // a caller that holds packet_bufs a conversion per packet.
+    size_t rx_burst(const packet_buf *pkts, size_t n,
+                    bool *foreign_failed = nullptr);
 
     // Whether the TX ring holds requests we have not consumed.
     bool needs_work() const;
@@ -241,6 +247,8 @@ private:
     struct tx_pending;          // one packet being gathered
     struct rx_pending;          // one packet being delivered
 
+    template <typename PKT>
+    size_t rx_burst_impl(const PKT *pkts, size_t n, bool *foreign_failed);
     void fail(netif_error e, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
     void count_error(netif_error e);
