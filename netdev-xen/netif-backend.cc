@@ -207,6 +207,22 @@ bool netif_backend::grant_copy(size_t nsegs)
     return true;
 }
 
+// Gives accepted packet 'p' of 'total' bytes the caller's buffer 'out', or,
+// if it does not fit, answers it NETIF_RSP_DROPPED (returns false).
+inline bool netif_backend::tx_take_buffer(tx_pending *p, packet_buf *out,
+                                          uint32_t total)
+{
+    if (!out || out->capacity < total) {
+        p->out = nullptr;
+        p->status = NETIF_RSP_DROPPED;
+        counters_.tx_dropped_no_room++;
+        return false;
+    }
+    p->out = out;
+    p->status = NETIF_RSP_OKAY;
+    return true;
+}
+
 // parse_tx_packet() for the common case: a packet of one data slot, no
 // extras ('req', already copied out of the ring; 'next' the index after
 // it).  The same checks as the general case, which it must match.
@@ -251,15 +267,10 @@ netif_backend::parse_tx_single(const netif_tx_request &req, RING_IDX next,
                | ((req.flags & NETTXF_data_validated)
                   ? packet_data_validated : 0);
     p->first_seg = *nsegs;
-    if (!out || out->capacity < total) {
-        p->nsegs = 0;
-        p->out = nullptr;
-        p->status = NETIF_RSP_DROPPED;
-        counters_.tx_dropped_no_room++;
+    p->nsegs = 0;
+    if (!tx_take_buffer(p, out, total)) {
         return parse_result::parsed;
     }
-    p->out = out;
-    p->status = NETIF_RSP_OKAY;
     p->frags[0] = grant_frag{req.gref, req.offset, uint16_t(total)};
     const bool split = total > copy_limit;
     p->copied = split ? copy_limit : total;
@@ -445,14 +456,9 @@ netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
     }
     p->first_seg = *nsegs;
     p->nsegs = 0;
-    if (!out || out->capacity < total) {
-        p->out = nullptr;
-        p->status = NETIF_RSP_DROPPED;
-        counters_.tx_dropped_no_room++;
+    if (!tx_take_buffer(p, out, total)) {
         return parse_result::parsed;
     }
-    p->out = out;
-    p->status = NETIF_RSP_OKAY;
     for (unsigned k = 0; k < nreqs; k++) {
         p->frags[k] = grant_frag{reqs[k].gref, reqs[k].offset,
                                  uint16_t(k == 0 ? first_len : reqs[k].size)};

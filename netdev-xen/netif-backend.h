@@ -258,6 +258,7 @@ private:
                                  RING_IDX prod, tx_pending *p,
                                  packet_buf *out, size_t *nsegs,
                                  uint32_t copy_limit);
+    bool tx_take_buffer(tx_pending *p, packet_buf *out, uint32_t total);
     parse_result parse_tx_single(const netif_tx_request &req, RING_IDX next,
                                  tx_pending *p, packet_buf *out,
                                  size_t *nsegs, uint32_t copy_limit);
