@@ -49,8 +49,12 @@ int make_alive_page(unique_fd *out, std::shared_ptr<uint32_t> *word)
         munmap(q, page_size);
     });
     __atomic_store_n(w.get(), 1u, __ATOMIC_RELEASE);
-    if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW
-              | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0) {
+    const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+    // Kernels before 5.1 lack F_SEAL_FUTURE_WRITE: then a client could map
+    // the page writable, though ours map it read-only, and
+    // domain_view::dead() still sees the death pipe.
+    if (fcntl(fd.get(), F_ADD_SEALS, seals | F_SEAL_FUTURE_WRITE) < 0
+        && (errno != EINVAL || fcntl(fd.get(), F_ADD_SEALS, seals) < 0)) {
         return errno;
     }
     *out = std::move(fd);
