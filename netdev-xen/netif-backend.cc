@@ -672,6 +672,15 @@ void netif_backend::tx_respond(size_t npkts)
     }
     for (size_t k = 0; k < npkts; k++) {
         tx_pending *p = &tx_pkts_[k];
+        if (p->ndata == 1 && p->nextras == 0) {
+            // The common packet: one slot, one response.
+            netif_tx_response *rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
+            rsp->id = p->ids[0];
+            rsp->status = p->status;
+            tx_.rsp_prod_pvt++;
+            tx_ids_.reset(p->ids[0]);
+            continue;
+        }
         // Responses: first data slot, its extras (NULL), other data slots.
         for (unsigned s = 0; s < p->ndata; s++) {
             netif_tx_response *rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
