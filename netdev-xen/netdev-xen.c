@@ -563,17 +563,20 @@ netdev_xen_rxq_dealloc(struct netdev_rxq *rxq)
 
 /* Points 'rx->pkts' at staging slots big enough for 'max'-byte packets.
  * The slots are allocated once per rxq (and again only if a guest
- * reconnects with a larger maximum), never per packet. */
+ * reconnects with a larger maximum), never per packet.  'rx->pkts' keeps
+ * pointing at them between bursts (a burst may permute the entries but
+ * never replaces one), so they are set up only when (re)allocated. */
 static void
 rxq_prepare_staging(struct netdev_rxq_xen *rx, uint32_t max)
 {
     const size_t stride = DP_NETDEV_HEADROOM + (size_t) MAX(max, 1);
 
-    if (!rx->staging || rx->staging_size < max) {
-        free(rx->staging);
-        rx->staging_size = max;
-        rx->staging = xmalloc_pagealign(NETDEV_MAX_BURST * stride);
+    if (OVS_LIKELY(rx->staging && rx->staging_size >= max)) {
+        return;
     }
+    free_pagealign(rx->staging);
+    rx->staging_size = max;
+    rx->staging = xmalloc_pagealign(NETDEV_MAX_BURST * stride);
     for (int i = 0; i < NETDEV_MAX_BURST; i++) {
         rx->pkts[i] = (struct linc_vif_pkt) {
             .data = rx->staging + i * (DP_NETDEV_HEADROOM
@@ -887,7 +890,7 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
     bool foreign_failed[NETDEV_MAX_BURST];
     size_t index[NETDEV_MAX_BURST];
     bool direct, partial_ok;
-    int m = 0, sent;
+    int m = 0, sent, n_split = 0;
 
     ovs_assert(n <= NETDEV_MAX_BURST);
     if (!dst || !src) {
@@ -908,23 +911,23 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
             }
             split = false;
         }
-        out[m] = (struct linc_vif_pkt) {
-            .data = p->data,
-            .len = p->len,
-            /* A frame that never left its guest keeps the guest's own
-             * checksum state; one we copied had it completed or checked. */
-            .flags = split ? p->flags & (LINC_VIF_CSUM_BLANK
-                                         | LINC_VIF_DATA_VALIDATED)
-                           : p->flags & LINC_VIF_DATA_VALIDATED,
-            .frags = split ? p->frags : NULL,
-        };
-        if (split) {
-            COVERAGE_INC(netdev_xen_guest_to_guest);
-        } else {
-            COVERAGE_INC(netdev_xen_direct);
-        }
+        /* Only what linc_vif_send_ex() reads.  A frame that never left
+         * its guest keeps the guest's own checksum state; one we copied had
+         * it completed or checked.  Borrowed frames are never GSO. */
+        struct linc_vif_pkt *o = &out[m];
+        o->data = p->data;
+        o->len = p->len;
+        o->flags = split ? p->flags & (LINC_VIF_CSUM_BLANK
+                                       | LINC_VIF_DATA_VALIDATED)
+                         : p->flags & LINC_VIF_DATA_VALIDATED;
+        o->gso_type = LINC_VIF_GSO_NONE;
+        o->gso_size = 0;
+        o->frags = split ? p->frags : NULL;
+        n_split += split;
         index[m++] = i;
     }
+    COVERAGE_ADD(netdev_xen_guest_to_guest, n_split);
+    COVERAGE_ADD(netdev_xen_direct, m - n_split);
     sent = linc_vif_send_ex(dst, qid, out, m, foreign_failed);
     for (int k = 0; k < m; k++) {
         if (foreign_failed[k] && rxq_fetch(rx, index[k])) {

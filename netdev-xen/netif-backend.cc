@@ -100,6 +100,7 @@ struct netif_backend::rx_pending {
     uint16_t nslots;
     uint8_t gso_type;
     uint16_t gso_size;
+    uint32_t len;               // bytes delivered
 };
 
 netif_backend::netif_backend(backend_platform *platform, void *tx_page,
@@ -165,10 +166,19 @@ void netif_backend::notify(evtchn_port_t port)
     counters_.notifications_sent++;
 }
 
+// Our frontend's domain is gone (a grant copy said gntst_bad_domain for
+// it): not a malformed request, but nothing more can be done either.
+void netif_backend::fail_frontend_gone()
+{
+    fail(netif_error::frontend_gone, "domain %u no longer exists",
+         config_.frontend_domid);
+}
+
 // After a guest-to-guest segment failed: whether our guest's buffer takes
-// a write, i.e. whether the fault is the other guest's.  One byte is
-// written into a buffer we are about to answer with an error anyway.
-bool netif_backend::dest_writable(const grant_copy_segment &failed_seg)
+// a write (gntst_okay), i.e. whether the fault is the other guest's.  One
+// byte is written into a buffer we are about to answer with an error
+// anyway.
+int16_t netif_backend::dest_probe(const grant_copy_segment &failed_seg)
 {
     static const uint8_t probe_byte = 0;
     grant_copy_segment probe{};
@@ -177,7 +187,8 @@ bool netif_backend::dest_writable(const grant_copy_segment &failed_seg)
     probe.len = 1;
     probe.flags = grant_copy_segment::dest_gref;
     counters_.grant_copy_calls++;
-    return platform_->grant_copy(&probe, 1) == 0 && probe.status == gntst_okay;
+    return platform_->grant_copy(&probe, 1) == 0
+           ? probe.status : int16_t(gntst_general_error);
 }
 
 bool netif_backend::grant_copy(size_t nsegs)
@@ -196,23 +207,105 @@ bool netif_backend::grant_copy(size_t nsegs)
     return true;
 }
 
-// Gathers one packet starting at req_cons.  Reads each slot once into a
-// local copy and validates only the copies.
+// Gives accepted packet 'p' of 'total' bytes the caller's buffer 'out', or,
+// if it does not fit, answers it NETIF_RSP_DROPPED (returns false).
+inline bool netif_backend::tx_take_buffer(tx_pending *p, packet_buf *out,
+                                          uint32_t total)
+{
+    if (!out || out->capacity < total) {
+        p->out = nullptr;
+        p->status = NETIF_RSP_DROPPED;
+        counters_.tx_dropped_no_room++;
+        return false;
+    }
+    p->out = out;
+    p->status = NETIF_RSP_OKAY;
+    return true;
+}
+
+// parse_tx_packet() for the common case: a packet of one data slot, no
+// extras ('req', already copied out of the ring; 'next' the index after
+// it).  The same checks as the general case, which it must match.
+inline __attribute__((always_inline)) netif_backend::parse_result
+netif_backend::parse_tx_single(const netif_tx_request &req, RING_IDX next,
+                               tx_pending *p, packet_buf *out, size_t *nsegs,
+                               uint32_t copy_limit)
+{
+    const uint32_t total = req.size;
+    if (total == 0) {
+        fail(netif_error::tx_zero_size, "id %u: size 0", req.id);
+        return parse_result::malformed;
+    }
+    if (total > max_tx_packet()) {
+        fail(netif_error::tx_oversize, "id %u: size %u > %u", req.id,
+             total, max_tx_packet());
+        return parse_result::malformed;
+    }
+    if (uint32_t(req.offset) + total > page_size) {
+        fail(netif_error::tx_bad_offset, "id %u: offset %u + size %u past "
+             "the page", req.id, req.offset, total);
+        return parse_result::malformed;
+    }
+    if (tx_ids_.test(req.id)) {
+        fail(netif_error::tx_duplicate_id, "id %u already in flight",
+             req.id);
+        return parse_result::malformed;
+    }
+    if (*nsegs + 1 > segs_.size()) {
+        return parse_result::incomplete;
+    }
+    tx_ids_.set(req.id);
+
+    tx_.req_cons = next;
+    p->ndata = 1;
+    p->nextras = 0;
+    p->gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    p->gso_size = 0;
+    p->ids[0] = req.id;
+    p->len = total;
+    p->flags = ((req.flags & NETTXF_csum_blank) ? packet_csum_blank : 0)
+               | ((req.flags & NETTXF_data_validated)
+                  ? packet_data_validated : 0);
+    p->first_seg = *nsegs;
+    p->nsegs = 0;
+    if (!tx_take_buffer(p, out, total)) {
+        return parse_result::parsed;
+    }
+    p->frags[0] = grant_frag{req.gref, req.offset, uint16_t(total)};
+    const bool split = total > copy_limit;
+    p->copied = split ? copy_limit : total;
+    p->nsegs = 1;
+    grant_copy_segment &s = segs_[(*nsegs)++];
+    s.source.foreign.ref = req.gref;
+    s.source.foreign.offset = req.offset;
+    s.source.foreign.domid = config_.frontend_domid;
+    s.dest.virt = out->data;
+    s.len = uint16_t(p->copied);
+    s.flags = grant_copy_segment::source_gref;
+    s.status = gntst_okay;
+    if (split) {
+        counters_.tx_split_packets++;
+        out->frags->n = 1;
+        out->frags->domid = config_.frontend_domid;
+        out->frags->frags[0] = p->frags[0];
+    }
+    return parse_result::parsed;
+}
+
+// Gathers one packet starting at req_cons, whose first slot the caller
+// copied into 'first' (req_cons != prod).  Reads each further slot once
+// into a local copy and validates only the copies.
 netif_backend::parse_result
-netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
-                               size_t *nsegs, uint32_t copy_limit)
+netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
+                               tx_pending *p, packet_buf *out, size_t *nsegs,
+                               uint32_t copy_limit)
 {
     const netif_features &f = config_.features;
-    RING_IDX i = tx_.req_cons;
+    RING_IDX i = tx_.req_cons + 1;
     netif_tx_request reqs[netif_max_slots];
     unsigned nreqs = 0;
 
-    if (i == prod) {
-        return parse_result::incomplete;
-    }
-    reqs[nreqs++] = copy_tx_request(RING_GET_REQUEST(&tx_, i));
-    i++;
-
+    reqs[nreqs++] = first;
     p->nextras = 0;
     p->gso_type = XEN_NETIF_GSO_TYPE_NONE;
     p->gso_size = 0;
@@ -363,14 +456,9 @@ netif_backend::parse_tx_packet(RING_IDX prod, tx_pending *p, packet_buf *out,
     }
     p->first_seg = *nsegs;
     p->nsegs = 0;
-    if (!out || out->capacity < total) {
-        p->out = nullptr;
-        p->status = NETIF_RSP_DROPPED;
-        counters_.tx_dropped_no_room++;
+    if (!tx_take_buffer(p, out, total)) {
         return parse_result::parsed;
     }
-    p->out = out;
-    p->status = NETIF_RSP_OKAY;
     for (unsigned k = 0; k < nreqs; k++) {
         p->frags[k] = grant_frag{reqs[k].gref, reqs[k].offset,
                                  uint16_t(k == 0 ? first_len : reqs[k].size)};
@@ -446,8 +534,18 @@ size_t netif_backend::tx_gather(packet_buf *out, size_t max,
     size_t npkts = 0, nsegs = 0, nout = 0;
     while (npkts < max && tx_.req_cons != prod) {
         tx_pending *p = &tx_pkts_[npkts];
-        parse_result r = parse_tx_packet(prod, p, &out[nout], &nsegs,
-                                         copy_limit);
+        // Each slot is copied out of the ring once: the first here, the
+        // others (if any) by parse_tx_packet().
+        const netif_tx_request first =
+            copy_tx_request(RING_GET_REQUEST(&tx_, tx_.req_cons));
+        parse_result r;
+        if (!(first.flags & (NETTXF_extra_info | NETTXF_more_data))) {
+            r = parse_tx_single(first, tx_.req_cons + 1, p, &out[nout],
+                                &nsegs, copy_limit);
+        } else {
+            r = parse_tx_packet(first, prod, p, &out[nout], &nsegs,
+                                copy_limit);
+        }
         if (r != parse_result::parsed) {
             break;
         }
@@ -481,6 +579,8 @@ size_t netif_backend::tx_gather(packet_buf *out, size_t max,
                 p->status = NETIF_RSP_ERROR;
                 if (seg.status == gntst_eagain) {
                     counters_.grant_copy_eagain++;
+                } else if (seg.status == gntst_bad_domain) {
+                    fail_frontend_gone();
                 } else {
                     fail(netif_error::tx_grant_copy, "id %u gref %u: %s",
                          p->ids[s], seg.source.foreign.ref,
@@ -546,6 +646,8 @@ bool netif_backend::tx_fetch(uint16_t token, uint8_t *dst, uint32_t copied)
             counters_.tx_errors++;
             if (segs_[i].status == gntst_eagain) {
                 counters_.grant_copy_eagain++;
+            } else if (segs_[i].status == gntst_bad_domain) {
+                fail_frontend_gone();
             } else {
                 fail(netif_error::tx_grant_copy, "gref %u: %s",
                      segs_[i].source.foreign.ref, gntst_name(segs_[i].status));
@@ -570,6 +672,15 @@ void netif_backend::tx_respond(size_t npkts)
     }
     for (size_t k = 0; k < npkts; k++) {
         tx_pending *p = &tx_pkts_[k];
+        if (p->ndata == 1 && p->nextras == 0) {
+            // The common packet: one slot, one response.
+            netif_tx_response *rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
+            rsp->id = p->ids[0];
+            rsp->status = p->status;
+            tx_.rsp_prod_pvt++;
+            tx_ids_.reset(p->ids[0]);
+            continue;
+        }
         // Responses: first data slot, its extras (NULL), other data slots.
         for (unsigned s = 0; s < p->ndata; s++) {
             netif_tx_response *rsp = RING_GET_RESPONSE(&tx_, tx_.rsp_prod_pvt);
@@ -600,8 +711,29 @@ void netif_backend::tx_respond(size_t npkts)
     }
 }
 
+namespace {
+
+// Where a packet to deliver is: rx_burst() takes both descriptions.
+inline const frame_frags *pkt_source(const packet_view &p) { return p.source; }
+inline const frame_frags *pkt_source(const packet_buf &p) { return p.frags; }
+
+}  // namespace
+
 size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                                bool *foreign_failed)
+{
+    return rx_burst_impl(pkts, n, foreign_failed);
+}
+
+size_t netif_backend::rx_burst(const packet_buf *pkts, size_t n,
+                               bool *foreign_failed)
+{
+    return rx_burst_impl(pkts, n, foreign_failed);
+}
+
+template <typename PKT>
+size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
+                                    bool *foreign_failed)
 {
     if (foreign_failed) {
         std::fill(foreign_failed, foreign_failed + n, false);
@@ -625,9 +757,12 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
     }
 
     const netif_features &f = config_.features;
+    const uint32_t max_len = max_rx_packet();
+    const size_t max_segs = segs_.size();
+    const domid_t domid = config_.frontend_domid;
     size_t nsegs = 0, npkts = 0;
     for (size_t k = 0; k < n; k++) {
-        const packet_view &pkt = pkts[k];
+        const PKT &pkt = pkts[k];
         if (failed()) {
             counters_.rx_dropped_failed++;
             continue;
@@ -636,7 +771,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
             counters_.rx_dropped_invalid++;
             continue;
         }
-        if (pkt.len > max_rx_packet()) {
+        if (pkt.len > max_len) {
             counters_.rx_dropped_too_big++;
             continue;
         }
@@ -659,7 +794,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
         }
         // A source that does not add up to the packet is the caller's bug;
         // never copy past what it describes.
-        const frame_frags *src = pkt.source;
+        const frame_frags *src = pkt_source(pkt);
         if (src) {
             uint32_t total = 0;
             for (unsigned i = 0; i < src->n && i < netif_max_slots; i++) {
@@ -670,7 +805,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                 continue;
             }
         }
-        if (nsegs + ndata + (src ? src->n : 0) > segs_.size()) {
+        if (nsegs + ndata + (src ? src->n : 0) > max_segs) {
             counters_.rx_dropped_no_buffers++;
             continue;
         }
@@ -693,6 +828,41 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
         }
         if (gso) {
             p->rx_flags |= NETRXF_extra_info;
+        }
+        p->len = pkt.len;
+        if (nslots == 1 && (!src || src->n == 1)) {
+            // The common case: one buffer, one segment.
+            netif_rx_request req =
+                copy_rx_request(RING_GET_REQUEST(&rx_, rx_.req_cons));
+            rx_.req_cons++;
+            p->ids[0] = req.id;
+            p->nslots = 1;
+            p->nsegs = 1;
+            p->slot_len[0] = uint16_t(pkt.len);
+            grant_copy_segment &seg = segs_[nsegs++];
+            seg.dest.foreign.ref = req.gref;
+            seg.dest.foreign.offset = 0;
+            seg.dest.foreign.domid = domid;
+            seg.status = gntst_okay;
+            seg.len = uint16_t(pkt.len);
+            if (src) {
+                const grant_frag &sf = src->frags[0];
+                seg.source.foreign.ref = sf.gref;
+                seg.source.foreign.offset = sf.offset;
+                seg.source.foreign.domid = src->domid;
+                seg.flags = grant_copy_segment::source_gref
+                            | grant_copy_segment::dest_gref;
+            } else {
+                seg.source.virt = const_cast<uint8_t *>(pkt.data);
+                seg.flags = grant_copy_segment::dest_gref;
+            }
+            npkts++;
+            if (rx_ids_.test(req.id)) {
+                fail(netif_error::rx_duplicate_id, "rx buffer id already in "
+                     "flight");
+            }
+            rx_ids_.set(req.id);
+            continue;
         }
         uint32_t pos = 0;
         unsigned d = 0;         // data slot
@@ -718,7 +888,7 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                 grant_copy_segment &seg = segs_[nsegs++];
                 seg.dest.foreign.ref = req.gref;
                 seg.dest.foreign.offset = uint16_t(done);
-                seg.dest.foreign.domid = config_.frontend_domid;
+                seg.dest.foreign.domid = domid;
                 seg.status = gntst_okay;
                 if (src) {
                     // Guest to guest: neither side may cross a page.
@@ -776,18 +946,45 @@ size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
                 continue;
             }
             ok = false;
+            // What our guest's buffer says: with a foreign source, a probe
+            // tells whose fault it is; otherwise the buffer is all there is.
+            int16_t own = seg.status;
+            if (seg.status != gntst_eagain && p->foreign) {
+                own = foreign_failed && !failed()
+                      ? dest_probe(seg) : int16_t(gntst_general_error);
+            }
             if (seg.status == gntst_eagain) {
                 counters_.grant_copy_eagain++;
-            } else if (p->foreign && foreign_failed && !failed()
-                       && dest_writable(seg)) {
+            } else if (p->foreign && foreign_failed && own == gntst_okay) {
                 // Our guest's buffer is fine: the source's grant failed.
                 counters_.rx_foreign_failed++;
                 foreign_failed[p->in_index] = true;
+            } else if (own == gntst_bad_domain) {
+                fail_frontend_gone();
             } else if (seg.status != gntst_general_error || !failed()) {
                 fail(netif_error::rx_grant_copy, "gref %u: %s",
                      seg.dest.foreign.ref, gntst_name(seg.status));
             }
             break;
+        }
+        if (p->nslots == 1) {
+            // One data slot: the packet's flags, no more_data.
+            netif_rx_response *rsp = RING_GET_RESPONSE(&rx_,
+                                                       rx_.rsp_prod_pvt++);
+            rx_ids_.reset(p->ids[0]);
+            rsp->id = p->ids[0];
+            rsp->offset = 0;
+            rsp->flags = ok ? p->rx_flags : 0;
+            rsp->status = ok ? int16_t(p->len) : int16_t(NETIF_RSP_ERROR);
+            if (ok) {
+                delivered++;
+                counters_.rx_packets++;
+                counters_.rx_foreign_packets += p->foreign;
+                counters_.rx_bytes += p->len;
+            } else {
+                counters_.rx_errors++;
+            }
+            continue;
         }
         unsigned d = 0;     // data slot index
         const unsigned ndata = p->nslots - (p->gso ? 1 : 0);
@@ -896,8 +1093,7 @@ bool netif_backend::check_alive()
         return false;
     }
     if (!platform_->domain_alive(config_.frontend_domid)) {
-        fail(netif_error::frontend_gone, "domain %u no longer exists",
-             config_.frontend_domid);
+        fail_frontend_gone();
         return false;
     }
     return true;

@@ -109,6 +109,7 @@ enum class netif_error : uint8_t {
     notification_storm,     // too many events that found no work
     unsupported,            // negotiated features we cannot serve
     frontend_gone,          // the frontend's domain no longer exists
+                            // (check_alive(), or gntst_bad_domain for it)
     count_
 };
 
@@ -204,6 +205,12 @@ public:
     // to sort out; without it such a failure counts against this vif.
     size_t rx_burst(const packet_view *pkts, size_t n,
                     bool *foreign_failed = nullptr);
+    // The same for packets described as a split burst hands them out
+    // ('data', 'len', 'flags', 'gso_type', 'gso_size'), with 'frags', when
+    // not null, the source guest's pieces (packet_view's 'source').  Spares
+    // a caller that holds packet_bufs a conversion per packet.
+    size_t rx_burst(const packet_buf *pkts, size_t n,
+                    bool *foreign_failed = nullptr);
 
     // Whether the TX ring holds requests we have not consumed.
     bool needs_work() const;
@@ -240,18 +247,26 @@ private:
     struct tx_pending;          // one packet being gathered
     struct rx_pending;          // one packet being delivered
 
+    template <typename PKT>
+    size_t rx_burst_impl(const PKT *pkts, size_t n, bool *foreign_failed);
     void fail(netif_error e, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
     void count_error(netif_error e);
     void notify(evtchn_port_t port);
     enum class parse_result { parsed, incomplete, malformed };
-    parse_result parse_tx_packet(RING_IDX prod, tx_pending *p,
+    parse_result parse_tx_packet(const netif_tx_request &first,
+                                 RING_IDX prod, tx_pending *p,
                                  packet_buf *out, size_t *nsegs,
                                  uint32_t copy_limit);
+    bool tx_take_buffer(tx_pending *p, packet_buf *out, uint32_t total);
+    parse_result parse_tx_single(const netif_tx_request &req, RING_IDX next,
+                                 tx_pending *p, packet_buf *out,
+                                 size_t *nsegs, uint32_t copy_limit);
     size_t tx_gather(packet_buf *out, size_t max, uint32_t copy_limit);
     void tx_respond(size_t npkts);
     bool grant_copy(size_t nsegs);
-    bool dest_writable(const grant_copy_segment &failed_seg);
+    int16_t dest_probe(const grant_copy_segment &failed_seg);
+    void fail_frontend_gone();
 
     backend_platform *platform_;
     netif_backend_config config_;

@@ -35,6 +35,12 @@ static_assert(offsetof(linc_vif_pkt, gso_size) == offsetof(packet_buf, gso_size)
               "same layout");
 static_assert(offsetof(linc_vif_pkt, frags) == offsetof(packet_buf, frags),
               "same layout");
+static_assert(offsetof(linc_vif_pkt, data) == offsetof(packet_buf, data)
+              && offsetof(linc_vif_pkt, len) == offsetof(packet_buf, len)
+              && offsetof(linc_vif_pkt, flags) == offsetof(packet_buf, flags)
+              && offsetof(linc_vif_pkt, gso_type)
+                 == offsetof(packet_buf, gso_type),
+              "same layout");
 static_assert(sizeof(linc_vif_frags) == sizeof(frame_frags)
               && LINC_VIF_MAX_FRAGS == netif_max_slots
               && offsetof(linc_vif_frags, n) == offsetof(frame_frags, n)
@@ -361,15 +367,27 @@ bool linc_vif_run(struct linc_vif *v)
     bool changed = false;
 
     // A backend that failed on a malformed request closes the connection;
-    // the frontend has to start over, and the other vifs never notice.
+    // the frontend has to start over, and the other vifs never notice.  A
+    // frontend whose domain is gone (a grant copy found it dead before
+    // xenstore told us, e.g. while it tears down) is not at fault: we just
+    // close, as when xenstore tells us first.
     for (auto &q : v->queues) {
         std::string why;
+        bool gone = false;
         {
             std::lock_guard<std::mutex> g(q->mu);
             if (q->backend && q->backend->failed()) {
-                why = std::string(netif_error_name(q->backend->state().error))
-                      + ": " + q->backend->state().reason;
+                netif_status st = q->backend->state();
+                gone = st.error == netif_error::frontend_gone;
+                why = std::string(netif_error_name(st.error)) + ": "
+                      + st.reason;
             }
+        }
+        if (gone) {
+            v->disconnect_all();
+            v->bus->closed();
+            changed = true;
+            break;
         }
         if (!why.empty()) {
             v->record_failure(why);
@@ -534,18 +552,13 @@ int linc_vif_send_ex(struct linc_vif *v, int qid,
     if (!b) {
         return 0;
     }
-    packet_view views[64];
+    // linc_vif_pkt is a packet_buf ('frags', when set, the source guest's
+    // pieces), which rx_burst() takes as it is.
+    auto *bufs = reinterpret_cast<const packet_buf *>(pkts);
     int sent = 0;
     while (sent < n) {
         int chunk = std::min(n - sent, 64);
-        for (int i = 0; i < chunk; i++) {
-            const linc_vif_pkt &p = pkts[sent + i];
-            views[i] = packet_view{p.data, p.len, p.flags, p.gso_type,
-                                   p.gso_size,
-                                   reinterpret_cast<const frame_frags *>(
-                                       p.frags)};
-        }
-        size_t done = b->rx_burst(views, static_cast<size_t>(chunk),
+        size_t done = b->rx_burst(bufs + sent, static_cast<size_t>(chunk),
                                   foreign_failed ? foreign_failed + sent
                                                  : nullptr);
         sent += chunk;

@@ -325,3 +325,52 @@ TEST(netif_hostile, half_published_packet)
     LONGS_EQUAL(0, p->tx());
     check_failed(*p, netif_error::tx_truncated, nullptr);
 }
+
+// A frontend posting one RX buffer id twice, within one packet's slots or
+// across the one-slot packets of a burst: the vif fails and nothing of the
+// burst is copied into the guest.
+static void rx_duplicate_case(netif_pair &p, uint32_t len, size_t npkts)
+{
+    LONGS_EQUAL(8, p.fe->post_rx_buffers(8));
+    auto *ring = static_cast<netif_rx_sring *>(p.rx_map);
+    ring->ring[1].req.id = ring->ring[0].req.id;
+    std::vector<uint8_t> d(len, 0x5a);
+    std::vector<packet_view> v(npkts, packet_view{d.data(), len, 0, 0, 0});
+    uint64_t copies = p.xen.grant_copy_calls();
+    LONGS_EQUAL(0, p.be->rx_burst(v.data(), npkts));
+    LONGS_EQUAL(copies, p.xen.grant_copy_calls());
+    check_failed(p, netif_error::rx_duplicate_id, "already in flight");
+}
+
+TEST(netif_hostile, duplicate_rx_ids_across_packets)
+{
+    rx_duplicate_case(*p, 64, 3);
+}
+
+TEST(netif_hostile, duplicate_rx_ids_within_a_packet)
+{
+    rx_duplicate_case(*p, 5000, 1);
+}
+
+// A frontend whose domain dies with requests in flight: the grant copies
+// say gntst_bad_domain, which is the frontend gone, not a bad grant.
+TEST(netif_hostile, domain_death_seen_by_a_tx_copy)
+{
+    send_good(*p, 1);
+    p->fe->push_tx();
+    p->xen.kill_guest();
+    LONGS_EQUAL(0, p->tx());
+    check_failed(*p, netif_error::frontend_gone, "domain 7");
+    LONGS_EQUAL(0, p->be->counters().errors[size_t(netif_error::tx_grant_copy)]);
+}
+
+TEST(netif_hostile, domain_death_seen_by_an_rx_copy)
+{
+    LONGS_EQUAL(8, p->fe->post_rx_buffers(8));
+    p->xen.kill_guest();
+    uint8_t d[64] = {0};
+    packet_view v{d, 64, 0, 0, 0};
+    LONGS_EQUAL(0, p->be->rx_burst(&v, 1));
+    check_failed(*p, netif_error::frontend_gone, "domain 7");
+    LONGS_EQUAL(0, p->be->counters().errors[size_t(netif_error::rx_grant_copy)]);
+}

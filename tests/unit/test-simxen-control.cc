@@ -4,6 +4,7 @@
 // simxen's control protocol as documented in utilities/simxen/protocol.h,
 // spoken directly.
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -74,19 +75,35 @@ TEST(simxen_control, domain_lifecycle)
     LONGS_EQUAL(0, call(ctl_op::get_domain, 2, 0, 0, &rep, &fds));
     LONGS_EQUAL(4, rep.v0);
     LONGS_EQUAL(16, rep.v1);
-    LONGS_EQUAL(3, fds.size());
+    LONGS_EQUAL(4, fds.size());
     struct stat st;
     LONGS_EQUAL(0, fstat(fds[0].get(), &st));
     LONGS_EQUAL(4 * 4096, st.st_size);
     LONGS_EQUAL(0, fstat(fds[1].get(), &st));
     LONGS_EQUAL(4096, st.st_size);      // 16 entries, page-rounded.
+    // The liveness page: 1 while the domain lives, and nobody but the
+    // daemon can change it.
+    LONGS_EQUAL(0, fstat(fds[3].get(), &st));
+    LONGS_EQUAL(4096, st.st_size);
+    CHECK(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+               fds[3].get(), 0) == MAP_FAILED);
+    uint32_t one = 1;
+    CHECK(pwrite(fds[3].get(), &one, sizeof one, 0) < 0);
+    CHECK(ftruncate(fds[3].get(), 0) < 0);
+    void *p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fds[3].get(), 0);
+    CHECK(p != MAP_FAILED);
+    const volatile uint32_t *alive = static_cast<uint32_t *>(p);
+    LONGS_EQUAL(1, *alive);
 
     LONGS_EQUAL(0, call(ctl_op::destroy_domain, 2));
     LONGS_EQUAL(0, call(ctl_op::domain_alive, 2, 0, 0, &rep));
     LONGS_EQUAL(0, rep.v0);
-    // The death pipe handed out earlier reports the destruction.
+    // The death pipe handed out earlier reports the destruction, and so
+    // does the liveness word.
     char c;
     LONGS_EQUAL(0, read(fds[2].get(), &c, 1));
+    LONGS_EQUAL(0, *alive);
+    munmap(p, 4096);
     LONGS_EQUAL(ESRCH, call(ctl_op::destroy_domain, 2));
     LONGS_EQUAL(ESRCH, call(ctl_op::get_domain, 2));
     LONGS_EQUAL(EPERM, call(ctl_op::destroy_domain, 0));

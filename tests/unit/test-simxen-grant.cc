@@ -146,6 +146,46 @@ TEST(simxen_grant, unknown_or_dead_domain_is_refused)
     LONGS_EQUAL(gntst_bad_domain, copy(from_guest(ref, 0, 1)));
 }
 
+// A batch checks liveness from the daemon's liveness word, with nothing
+// else (no domain_alive()) noticing the death first.
+TEST(simxen_grant, death_between_batches_is_seen_by_the_next_batch)
+{
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(2, 0, false, &ref));
+    grant_copy_segment segs[2] = {from_guest(ref, 0, 4), from_guest(ref, 4, 4)};
+    LONGS_EQUAL(0, be->grant_copy(segs, 2));
+    LONGS_EQUAL(gntst_okay, segs[0].status);
+    LONGS_EQUAL(gntst_okay, segs[1].status);
+    LONGS_EQUAL(0, guest->destroy());
+    segs[0] = from_guest(ref, 0, 4);
+    segs[1] = from_guest(ref, 4, 4);
+    LONGS_EQUAL(0, be->grant_copy(segs, 2));
+    LONGS_EQUAL(gntst_bad_domain, segs[0].status);
+    LONGS_EQUAL(gntst_bad_domain, segs[1].status);
+    CHECK(!be->domain_alive(5));
+}
+
+// A domain id reused after a death names the new domain, whose grants (not
+// the dead one's) are checked.
+TEST(simxen_grant, reused_domid_gets_the_new_domain)
+{
+    strcpy(static_cast<char *>(guest->page(2)), "old");
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(2, 0, false, &ref));
+    LONGS_EQUAL(gntst_okay, copy(from_guest(ref, 0, 4)));
+    STRCMP_EQUAL("old", local);
+    LONGS_EQUAL(0, guest->destroy());
+    guest.reset();
+    LONGS_EQUAL(0, sim_guest::create(fx.control(), 5, 16, 32, &guest));
+    // Not granted in the new domain yet.
+    LONGS_EQUAL(gntst_general_error, copy(from_guest(ref, 0, 4)));
+    strcpy(static_cast<char *>(guest->page(3)), "new");
+    grant_ref_t ref2;
+    LONGS_EQUAL(0, guest->grant_access(3, 0, false, &ref2));
+    LONGS_EQUAL(gntst_okay, copy(from_guest(ref2, 0, 4)));
+    STRCMP_EQUAL("new", local);
+}
+
 TEST(simxen_grant, each_segment_has_its_own_status)
 {
     grant_ref_t ref;

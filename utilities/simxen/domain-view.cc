@@ -18,10 +18,16 @@ domain_view::~domain_view()
     if (gnt) {
         munmap(gnt, gnt_bytes);
     }
+    if (alive_word) {
+        munmap(const_cast<uint32_t *>(alive_word), page_size);
+    }
 }
 
 bool domain_view::dead() const
 {
+    if (destroyed()) {
+        return true;
+    }
     pollfd p{death.get(), POLLIN, 0};
     return poll(&p, 1, 0) != 0;     // HUP (or an error): gone.
 }
@@ -36,7 +42,7 @@ int open_domain_view(ctl_client *ctl, domid_t id,
     if (err) {
         return err;
     }
-    if (fds.size() != 3 || rep.v0 == 0 || rep.v0 > ctl_max_pages ||
+    if (fds.size() != 4 || rep.v0 == 0 || rep.v0 > ctl_max_pages ||
         rep.v1 == 0 || rep.v1 > ctl_max_grants) {
         return EPROTO;
     }
@@ -58,6 +64,13 @@ int open_domain_view(ctl_client *ctl, domid_t id,
         return errno;
     }
     v->gnt = static_cast<grant_entry_v1 *>(gnt);
+    // Read-only: the page is sealed against writable mappings.
+    void *alive = mmap(nullptr, page_size, PROT_READ, MAP_SHARED,
+                       fds[3].get(), 0);
+    if (alive == MAP_FAILED) {
+        return errno;
+    }
+    v->alive_word = static_cast<const uint32_t *>(alive);
     v->mem_fd = std::move(fds[0]);
     v->death = std::move(fds[2]);
     *out = std::move(v);

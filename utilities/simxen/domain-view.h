@@ -28,14 +28,24 @@ struct domain_view {
     size_t gnt_bytes = 0;
     unique_fd mem_fd;                   // Kept to map grants at frames.
     unique_fd death;
+    const uint32_t *alive_word = nullptr;   // The daemon's liveness page.
 
     domain_view() = default;
     domain_view(const domain_view &) = delete;
     domain_view &operator=(const domain_view &) = delete;
     ~domain_view();
 
-    // Whether the domain was destroyed (one poll() on the death pipe).
+    // Whether the domain was destroyed: its liveness word says so, or the
+    // death pipe reports a hang-up (a poll(): the domain, or the simxen
+    // daemon itself, is gone).
     bool dead() const;
+    // Whether the domain was destroyed, from the liveness word alone: one
+    // load, for hot paths.  Unlike dead() it cannot tell that the daemon
+    // died; callers check dead() now and then too.
+    bool destroyed() const
+    {
+        return __atomic_load_n(alive_word, __ATOMIC_ACQUIRE) == 0;
+    }
 };
 
 // Fetches and maps domain 'id'.  Returns 0 or an errno (ESRCH: no such

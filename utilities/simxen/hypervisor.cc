@@ -29,6 +29,39 @@ int make_memfd(const char *name, size_t size, unique_fd *out)
     return 0;
 }
 
+// The liveness page (see hypervisor::domain): mapped here, set to 1, then
+// sealed so that nobody else can ever map it writable or write it.
+int make_alive_page(unique_fd *out, std::shared_ptr<uint32_t> *word)
+{
+    unique_fd fd(memfd_create("simxen-alive", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!fd) {
+        return errno;
+    }
+    if (ftruncate(fd.get(), static_cast<off_t>(page_size)) < 0) {
+        return errno;
+    }
+    void *p = mmap(nullptr, page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd.get(), 0);
+    if (p == MAP_FAILED) {
+        return errno;
+    }
+    std::shared_ptr<uint32_t> w(static_cast<uint32_t *>(p), [](uint32_t *q) {
+        munmap(q, page_size);
+    });
+    __atomic_store_n(w.get(), 1u, __ATOMIC_RELEASE);
+    const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+    // Kernels before 5.1 lack F_SEAL_FUTURE_WRITE: then a client could map
+    // the page writable, though ours map it read-only, and
+    // domain_view::dead() still sees the death pipe.
+    if (fcntl(fd.get(), F_ADD_SEALS, seals | F_SEAL_FUTURE_WRITE) < 0
+        && (errno != EINVAL || fcntl(fd.get(), F_ADD_SEALS, seals) < 0)) {
+        return errno;
+    }
+    *out = std::move(fd);
+    *word = std::move(w);
+    return 0;
+}
+
 std::shared_ptr<unique_fd> make_eventfd()
 {
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -73,6 +106,9 @@ int hypervisor::create_domain(domid_t id, uint32_t pages, uint32_t grants)
     if (!err) {
         err = make_memfd("simxen-grant-table", gnt_bytes, &d.gnt);
     }
+    if (!err) {
+        err = make_alive_page(&d.alive, &d.alive_word);
+    }
     if (err) {
         return err;
     }
@@ -105,6 +141,9 @@ int hypervisor::destroy_domain(domid_t id)
     while (!it->second.ports.empty()) {
         unbind(id, it->second.ports.begin()->first);
     }
+    // Dead for clients checking the liveness word before the pipe reports
+    // it; seq_cst so it is visible before anything we do next.
+    __atomic_store_n(it->second.alive_word.get(), 0u, __ATOMIC_SEQ_CST);
     domains_.erase(it);     // Closes death_wr: holders of death_rd see HUP.
     store_->rm(0, 0, "/local/domain/" + std::to_string(id));
     store_->fire_special("@releaseDomain");
@@ -119,7 +158,8 @@ int hypervisor::get_domain(domid_t id, uint32_t *pages, uint32_t *grants,
         return ESRCH;
     }
     const domain &d = it->second;
-    for (int fd : {d.mem.get(), d.gnt.get(), d.death_rd.get()}) {
+    for (int fd : {d.mem.get(), d.gnt.get(), d.death_rd.get(),
+                   d.alive.get()}) {
         int err = dup_into(fd, fds);
         if (err) {
             return err;

@@ -60,6 +60,12 @@ private:
         unique_fd gnt;
         unique_fd death_rd;     // Handed out; HUP once death_wr closes.
         unique_fd death_wr;
+        // One page whose first word is 1 while the domain lives and 0 once
+        // it is destroyed: handed out sealed against writes (only our
+        // mapping, 'alive_word', may change it), so a client checks a
+        // domain's liveness with a load instead of a poll() on death_rd.
+        unique_fd alive;
+        std::shared_ptr<uint32_t> alive_word;
         std::map<evtchn_port_t, port_state> ports;
     };
 

@@ -74,24 +74,34 @@ private:
     };
 
     // The domains one grant_copy() batch touches, each looked up (and its
-    // liveness checked, a syscall) once per batch rather than per segment.
-    // Fixed capacity, so that a batch allocates nothing: a backend's batch
-    // touches two domains (its guest and, guest to guest, the peer); past
-    // the capacity each further lookup is made again per segment.
+    // liveness checked, one load of its liveness word) once per batch
+    // rather than per segment.  Fixed capacity, so that a batch allocates
+    // nothing: a backend's batch touches two domains (its guest and, guest
+    // to guest, the peer); past the capacity each further lookup is made
+    // again per segment.  'views' need not hold references: views_ keeps
+    // each of them alive, and only a lookup of the same domid (which the
+    // batch never repeats while it remembers the domid) replaces it there.
     struct batch_views {
         static constexpr size_t capacity = 8;
         domid_t ids[capacity];
-        view_ptr views[capacity];
+        domain_view *views[capacity];
         size_t n = 0;
+        // Past the capacity: the source's and the destination's view of
+        // the current segment.
+        view_ptr hold[2];
     };
 
     view_ptr view(domid_t domid);
+    view_ptr batch_lookup(domid_t domid);
     domain_view *batch_view(batch_views *b, domid_t domid, view_ptr *hold);
+    domain_view *batch_view_slow(batch_views *b, domid_t domid,
+                                 view_ptr *hold);
     int16_t pin_entry(domain_view *v, grant_ref_t ref, bool write,
                       uint32_t *frame, uint16_t *newly_set);
     int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write,
                     uint32_t *frame);
     void release(const view_ptr &v, grant_ref_t ref, bool write);
+    template <bool SRC_GREF, bool DST_GREF>
     int16_t copy_one(batch_views *b, grant_copy_segment *s);
 
     domid_t self_;
@@ -152,8 +162,21 @@ simxen_platform::view_ptr simxen_platform::view(domid_t domid)
     return v;
 }
 
+// view() for a grant-copy batch: the domain's liveness word instead of a
+// poll() on its death pipe when we already know the domain.  A daemon that
+// died is noticed by domain_alive() (netif_backend::check_alive(), on a
+// timer), which still polls.
+simxen_platform::view_ptr simxen_platform::batch_lookup(domid_t domid)
+{
+    auto it = views_.find(domid);
+    if (it != views_.end() && !it->second->destroyed()) {
+        return it->second;
+    }
+    return view(domid);
+}
+
 // Clears the flag bits 'bits' that one holder of grant 'ref' had set.
-void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
+inline void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
 {
     if (bits) {
         __atomic_fetch_and(&v->gnt[ref].flags, static_cast<uint16_t>(~bits),
@@ -168,8 +191,9 @@ void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
 // ones its holder must clear again: bits already set belong to another
 // holder (a mapping of ours, or of another backend queue), as Xen's pin
 // counts in its active grant entries would have it.
-int16_t simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
-                                   uint32_t *frame, uint16_t *newly_set)
+inline __attribute__((always_inline)) int16_t
+simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
+                           uint32_t *frame, uint16_t *newly_set)
 {
     *newly_set = 0;
     if (ref >= v->grants) {
@@ -244,48 +268,52 @@ void simxen_platform::release(const view_ptr &v, grant_ref_t ref, bool write)
 }
 
 // nullptr if there is no live domain 'domid'.  The view stays valid for
-// the batch: 'b' (or, once 'b' is full, '*hold') keeps a reference.
-domain_view *simxen_platform::batch_view(batch_views *b, domid_t domid,
-                                         view_ptr *hold)
+// the batch: views_ (or, once 'b' is full, '*hold') keeps a reference.
+inline __attribute__((always_inline)) domain_view *
+simxen_platform::batch_view(batch_views *b, domid_t domid, view_ptr *hold)
 {
     for (size_t i = 0; i < b->n; i++) {
         if (b->ids[i] == domid) {
-            return b->views[i].get();
+            return b->views[i];
         }
     }
-    view_ptr v = view(domid);
+    return batch_view_slow(b, domid, hold);
+}
+
+domain_view *simxen_platform::batch_view_slow(batch_views *b, domid_t domid,
+                                              view_ptr *hold)
+{
+    view_ptr v = batch_lookup(domid);
     if (b->n < batch_views::capacity) {
         b->ids[b->n] = domid;
-        b->views[b->n++] = v;
+        b->views[b->n++] = v.get();
     } else {
         *hold = v;
     }
     return v.get();
 }
 
-// One segment of a grant_copy() batch.  The pins last only for the copy,
+// One segment of a grant_copy() batch, with 'SRC_GREF' and 'DST_GREF' its
+// flags (the caller refused any others).  The pins last only for the copy,
 // so they are not counted in pins_: each side clears just the flag bits it
 // set (pin_entry()).
-int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
+template <bool SRC_GREF, bool DST_GREF>
+inline __attribute__((always_inline)) int16_t
+simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
 {
-    const uint16_t known = grant_copy_segment::source_gref |
-                           grant_copy_segment::dest_gref;
-    bool src_gref = s->flags & grant_copy_segment::source_gref;
-    bool dst_gref = s->flags & grant_copy_segment::dest_gref;
-    if ((s->flags & ~known) ||
-        (src_gref && s->source.foreign.offset + s->len > page_size) ||
-        (dst_gref && s->dest.foreign.offset + s->len > page_size)) {
+    const uint16_t len = s->len;
+    if ((SRC_GREF && s->source.foreign.offset + len > page_size) ||
+        (DST_GREF && s->dest.foreign.offset + len > page_size)) {
         return gntst_bad_copy_arg;
     }
 
-    view_ptr hold_src, hold_dst;
     domain_view *sv = nullptr, *dv = nullptr;
-    if (src_gref
-        && !(sv = batch_view(b, s->source.foreign.domid, &hold_src))) {
+    if (SRC_GREF
+        && !(sv = batch_view(b, s->source.foreign.domid, &b->hold[0]))) {
         return gntst_bad_domain;
     }
-    if (dst_gref
-        && !(dv = batch_view(b, s->dest.foreign.domid, &hold_dst))) {
+    if (DST_GREF
+        && !(dv = batch_view(b, s->dest.foreign.domid, &b->hold[1]))) {
         return gntst_bad_domain;
     }
 
@@ -293,7 +321,7 @@ int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
     uint8_t *dst = static_cast<uint8_t *>(s->dest.virt);
     uint16_t src_pinned = 0, dst_pinned = 0;
     int16_t st;
-    if (src_gref) {
+    if (SRC_GREF) {
         uint32_t frame;
         st = pin_entry(sv, s->source.foreign.ref, false, &frame, &src_pinned);
         if (st != gntst_okay) {
@@ -301,27 +329,27 @@ int16_t simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
         }
         src = sv->mem + size_t{frame} * page_size + s->source.foreign.offset;
     }
-    if (dst_gref) {
+    if (DST_GREF) {
         uint32_t frame;
         st = pin_entry(dv, s->dest.foreign.ref, true, &frame, &dst_pinned);
         if (st != gntst_okay) {
-            if (src_gref) {
+            if (SRC_GREF) {
                 unpin_entry(sv, s->source.foreign.ref, src_pinned);
             }
             return st;
         }
         dst = dv->mem + size_t{frame} * page_size + s->dest.foreign.offset;
     }
-    if (s->len && (!src || !dst)) {
+    if (len && (!src || !dst)) {
         st = gntst_bad_virt_addr;
     } else {
-        memmove(dst, src, s->len);
+        memmove(dst, src, len);
         st = gntst_okay;
     }
-    if (src_gref) {
+    if (SRC_GREF) {
         unpin_entry(sv, s->source.foreign.ref, src_pinned);
     }
-    if (dst_gref) {
+    if (DST_GREF) {
         unpin_entry(dv, s->dest.foreign.ref, dst_pinned);
     }
     return st;
@@ -332,9 +360,30 @@ int simxen_platform::grant_copy(grant_copy_segment *segs, size_t n)
     if (n && !segs) {
         return EINVAL;
     }
+    constexpr uint16_t sg = grant_copy_segment::source_gref;
+    constexpr uint16_t dg = grant_copy_segment::dest_gref;
     batch_views b;
     for (size_t i = 0; i < n; i++) {
-        segs[i].status = copy_one(&b, &segs[i]);
+        grant_copy_segment *s = &segs[i];
+        int16_t st;
+        switch (s->flags) {
+        case sg:
+            st = copy_one<true, false>(&b, s);
+            break;
+        case dg:
+            st = copy_one<false, true>(&b, s);
+            break;
+        case sg | dg:
+            st = copy_one<true, true>(&b, s);
+            break;
+        case 0:
+            st = copy_one<false, false>(&b, s);
+            break;
+        default:
+            st = gntst_bad_copy_arg;    // Flags we do not know.
+            break;
+        }
+        s->status = st;
     }
     return 0;
 }

@@ -31,7 +31,9 @@
 //                     memfd (pages * 4096 bytes; frame N at N * 4096), [1] the
 //                     grant table memfd (struct grant_entry_v1[v1], page
 //                     rounded), [2] a pipe read end that reports POLLHUP once
-//                     the domain is destroyed.  ESRCH.
+//                     the domain is destroyed, [3] a sealed read-only page
+//                     (memfd) whose first uint32_t is 1 while the domain
+//                     exists and 0 from its destruction on.  ESRCH.
 //   domain_alive      v0 = 1 if the domain exists, else 0.
 //   evtchn_alloc_unbound   a = remote domid.  v0 = new port; fds: [0] the
 //                     port's eventfd (readable when the peer notifies),
