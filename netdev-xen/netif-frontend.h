@@ -148,6 +148,22 @@ public:
     bool final_check_tx();
     bool final_check_rx();
 
+    // Hints for a polling loop (no memory barrier): whether the backend
+    // has published responses not yet consumed, and whether send() has
+    // room for a one-slot packet.
+    bool tx_responses_pending() const
+    {
+        return initialised_ && read_once(&tx_.sring->rsp_prod) != tx_.rsp_cons;
+    }
+    bool rx_responses_pending() const
+    {
+        return initialised_ && read_once(&rx_.sring->rsp_prod) != rx_.rsp_cons;
+    }
+    bool tx_room() const
+    {
+        return initialised_ && !tx_free_.empty() && RING_FREE_REQUESTS(&tx_) > 0;
+    }
+
     size_t tx_free_ids() const { return tx_free_.size(); }
     size_t rx_free_ids() const { return rx_free_.size(); }
     size_t tx_in_flight() const;
