@@ -23,6 +23,7 @@ netif_frontend::netif_frontend(frontend_platform *platform,
                                const netif_frontend_config &config)
     : platform_(platform), config_(config),
       tx_grefs_(tx_ring_size), rx_grefs_(rx_ring_size),
+      tx_buf_(tx_ring_size), rx_buf_(rx_ring_size), tx_tag_(tx_ring_size, 0),
       tx_busy_(tx_ring_size, id_free), rx_id_at_(rx_ring_size, 0)
 {
     tx_free_.reserve(tx_ring_size);
@@ -57,12 +58,12 @@ void *netif_frontend::rx_ring_page() { return page(1); }
 
 uint8_t *netif_frontend::tx_buffer(uint16_t id)
 {
-    return static_cast<uint8_t *>(page(2 + id));
+    return tx_buf_[id];
 }
 
 uint8_t *netif_frontend::rx_buffer(uint16_t id)
 {
-    return static_cast<uint8_t *>(page(2 + tx_ring_size + id));
+    return rx_buf_[id];
 }
 
 int netif_frontend::init()
@@ -98,6 +99,12 @@ int netif_frontend::init()
     }
     if (error) {
         return error;       // the platform cleans up with the guest
+    }
+    for (size_t k = 0; k < tx_ring_size; k++) {
+        tx_buf_[k] = static_cast<uint8_t *>(page(2 + k));
+    }
+    for (size_t k = 0; k < rx_ring_size; k++) {
+        rx_buf_[k] = static_cast<uint8_t *>(page(2 + tx_ring_size + k));
     }
     for (size_t k = tx_ring_size; k-- > 0;) {
         tx_free_.push_back(uint16_t(k));
@@ -158,8 +165,8 @@ void netif_frontend::put_tx_extra(const netif_extra_info &e)
     tx_.req_prod_pvt++;
 }
 
-int netif_frontend::send(const uint8_t *data, size_t len,
-                         const frontend_tx_meta &meta)
+int netif_frontend::reserve_tx(size_t len, const frontend_tx_meta &meta,
+                               frontend_tx_segment *segs, size_t *nsegs)
 {
     if (!initialised_) {
         return ENOTCONN;
@@ -188,7 +195,9 @@ int netif_frontend::send(const uint8_t *data, size_t len,
         req.offset = k == 0 ? meta.offset : 0;
         req.id = id;
         size_t chunk = k == 0 ? first_len : std::min(len - pos, page_size);
-        std::memcpy(tx_buffer(id) + req.offset, data + pos, chunk);
+        segs[k].data = tx_buf_[id] + req.offset;
+        segs[k].len = uint16_t(chunk);
+        segs[k].tag = &tx_tag_[id];
         pos += chunk;
         req.size = uint16_t(k == 0 ? len : chunk);
         req.flags = 0;
@@ -218,7 +227,25 @@ int netif_frontend::send(const uint8_t *data, size_t len,
             put_tx_extra(e);
         }
     }
+    *nsegs = ndata;
     counters_.tx_queued++;
+    return 0;
+}
+
+int netif_frontend::send(const uint8_t *data, size_t len,
+                         const frontend_tx_meta &meta)
+{
+    frontend_tx_segment segs[netif_max_slots];
+    size_t n;
+    int error = reserve_tx(len, meta, segs, &n);
+    if (error) {
+        return error;
+    }
+    for (size_t k = 0; k < n; k++) {
+        std::memcpy(segs[k].data, data, segs[k].len);
+        data += segs[k].len;
+        *segs[k].tag = 0;
+    }
     return 0;
 }
 
@@ -270,7 +297,10 @@ size_t netif_frontend::reap_tx()
     return done;
 }
 
-int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
+// Takes the next complete packet off the RX ring and returns its buffers
+// to the free list: 1 (then '*v' is filled), 0 or -EIO.  Counts errors but
+// not the packet.
+int netif_frontend::take_rx(frontend_rx_view *v)
 {
     // rsp_prod once, then acquire (xen_rmb) before reading responses.
     const RING_IDX prod = read_once(&rx_.sring->rsp_prod);
@@ -312,10 +342,11 @@ int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
         more = r.status > 0 && (r.flags & NETRXF_more_data);
     }
 
-    // Copy the data out and return every buffer of the packet.
-    int result = 1;
+    // Note where the data lies and return every buffer of the packet (the
+    // backend gets them only when they are posted again).
+    bool error = false;
     size_t len = 0;
-    uint16_t data_slots = 0;
+    size_t nsegs = 0;
     for (unsigned s = 0; s < nslots; s++) {
         RING_IDX idx = i + s;
         uint16_t id = rx_id_at_[idx & (rx_ring_size - 1)];
@@ -325,30 +356,30 @@ int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
         }
         netif_rx_response r = copy_rx_response(RING_GET_RESPONSE(&rx_, idx));
         if (r.status < 0) {
-            result = -EIO;
+            error = true;
             continue;
         }
         if (r.id != id || uint32_t(r.offset) + uint32_t(r.status) > page_size) {
             counters_.backend_errors++;
-            result = -EIO;
+            error = true;
             continue;
         }
-        data_slots++;
-        if (result == 1 && len + r.status <= cap) {
-            std::memcpy(buf + len, rx_buffer(id) + r.offset, r.status);
-        } else if (result == 1) {
-            result = -EMSGSIZE;
-        }
+        // nslots <= max_segs: the loop above stops there.
+        v->segs[nsegs].data = rx_buffer(id) + r.offset;
+        v->segs[nsegs].len = uint16_t(r.status);
+        nsegs++;
         len += r.status;
     }
     rx_.rsp_cons = i + nslots;
 
-    if (result == -EIO) {
+    if (error) {
         counters_.rx_errors++;
-        return result;
+        return -EIO;
     }
+    frontend_rx_packet *info = &v->info;
+    v->nsegs = nsegs;
     info->len = len;
-    info->slots = data_slots;
+    info->slots = uint16_t(nsegs);
     info->flags = 0;
     if (first.flags & NETRXF_csum_blank) {
         info->flags |= packet_csum_blank;
@@ -362,11 +393,37 @@ int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
         info->gso_type = gso.u.gso.type;
         info->gso_size = gso.u.gso.size;
     }
-    if (result == 1) {
+    return 1;
+}
+
+int netif_frontend::receive_view(frontend_rx_view *v)
+{
+    int r = take_rx(v);
+    if (r == 1) {
         counters_.rx_packets++;
-        counters_.rx_bytes += len;
+        counters_.rx_bytes += v->info.len;
     }
-    return result;
+    return r;
+}
+
+int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
+{
+    frontend_rx_view v;
+    int r = take_rx(&v);
+    if (r != 1) {
+        return r;
+    }
+    *info = v.info;
+    if (v.info.len > cap) {
+        return -EMSGSIZE;
+    }
+    for (size_t k = 0; k < v.nsegs; k++) {
+        std::memcpy(buf, v.segs[k].data, v.segs[k].len);
+        buf += v.segs[k].len;
+    }
+    counters_.rx_packets++;
+    counters_.rx_bytes += v.info.len;
+    return 1;
 }
 
 bool netif_frontend::final_check_tx()

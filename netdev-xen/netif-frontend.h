@@ -74,6 +74,30 @@ struct frontend_rx_packet {
     uint16_t slots;             // data slots it used
 };
 
+// Where one slot's share of a packet queued by reserve_tx() goes: 'len'
+// bytes at 'data', in the slot's granted TX buffer.  '*tag' is the
+// caller's note of what it left in that buffer (see reserve_tx()).
+struct frontend_tx_segment {
+    uint8_t *data;
+    uint16_t len;
+    uint32_t *tag;
+};
+
+// Where one data slot of a packet taken by receive_view() lies, in the
+// slot's granted RX buffer.
+struct frontend_rx_segment {
+    const uint8_t *data;
+    uint16_t len;
+};
+
+// A packet taken by receive_view(): its metadata and its data in place.
+struct frontend_rx_view {
+    static constexpr size_t max_segs = netif_max_slots + netif_max_extras + 1;
+    frontend_rx_packet info;
+    size_t nsegs;
+    frontend_rx_segment segs[max_segs];
+};
+
 struct netif_frontend_counters {
     uint64_t tx_queued;         // packets written to the ring
     uint64_t tx_okay;           // responses per packet
@@ -132,6 +156,15 @@ public:
     // Queues one packet (not yet visible to the backend): 0, EAGAIN when
     // the ring or the buffers are full, EMSGSIZE when it cannot be sent.
     int send(const uint8_t *data, size_t len, const frontend_tx_meta &meta);
+    // Queues one packet of 'len' bytes as send() does, but copies nothing:
+    // fills segs[0..*nsegs) (at most netif_max_slots) with where its bytes
+    // go, for the caller to write before push_tx().  The TX buffers stay
+    // granted and keep what was written into them, so a caller that sends
+    // the same frame again and again need only rewrite what changes: each
+    // buffer has a tag, 0 at first and whenever send() writes the buffer,
+    // which the caller may set to say what it left there.  Errors as send().
+    int reserve_tx(size_t len, const frontend_tx_meta &meta,
+                   frontend_tx_segment *segs, size_t *nsegs);
     // Publishes queued packets; notifies if the backend asked.  Returns
     // whether it notified.
     bool push_tx();
@@ -143,6 +176,12 @@ public:
     // complete, -EMSGSIZE when it did not fit (it is consumed), -EIO when
     // the backend answered with an error or a malformed response.
     int receive(uint8_t *buf, size_t cap, frontend_rx_packet *info);
+
+    // Takes one received packet as receive() does, but copies nothing: '*v'
+    // says where its data lies, in the granted RX buffers, which stay the
+    // caller's to read until the next post_rx_buffers() or hostile() (which
+    // may hand them back to the backend).  1, 0 or -EIO as receive().
+    int receive_view(frontend_rx_view *v);
 
     // Re-arm rsp_event before sleeping; true if responses arrived meanwhile.
     bool final_check_tx();
@@ -181,6 +220,7 @@ private:
     void put_tx_request(const netif_tx_request &req);
     void put_tx_extra(const netif_extra_info &e);
     void publish_tx_raw();
+    int take_rx(frontend_rx_view *v);
 
     frontend_platform *platform_;
     netif_frontend_config config_;
@@ -190,6 +230,9 @@ private:
     grant_ref_t rx_ring_ref_ = 0;
     std::vector<grant_ref_t> tx_grefs_;
     std::vector<grant_ref_t> rx_grefs_;
+    std::vector<uint8_t *> tx_buf_;         // per id: its page
+    std::vector<uint8_t *> rx_buf_;
+    std::vector<uint32_t> tx_tag_;          // per id: see reserve_tx()
     std::vector<uint16_t> tx_free_;
     std::vector<uint16_t> rx_free_;
     std::vector<uint8_t> tx_busy_;          // per id

@@ -994,19 +994,20 @@ public:
     {
         maybe_hostile(now);
         bool busy = false;
+        for (fe_queue &q : conn_.queues) {
+            q.fe->reap_tx();
+            busy |= receive(*q.fe);
+            // Keep the ring full of buffers, reposting what was consumed
+            // at once: the backend drops what it cannot place rather than
+            // wait for us.
+            if (q.fe->rx_free_ids() && hostile_done_) {
+                q.fe->post_rx_buffers(netif_frontend::rx_ring_size);
+            }
+        }
         if (mode_ == mode::tap) {
             busy |= tap_transmit();
         } else if (mode_ == mode::gen) {
             busy |= generate(now, wake_ns);
-        }
-        for (fe_queue &q : conn_.queues) {
-            q.fe->reap_tx();
-            busy |= receive(*q.fe);
-            // Keep the ring full of buffers: the backend drops what it
-            // cannot place rather than wait for us.
-            if (q.fe->rx_free_ids() && hostile_done_) {
-                q.fe->post_rx_buffers(netif_frontend::rx_ring_size);
-            }
         }
         return busy;
     }
@@ -1203,14 +1204,30 @@ private:
         const uint64_t send_ns = monotonic_ns();
         uint64_t n = 0;
         for (; n < due; n++) {
-            if (go_.gen_flows > 1) {
-                frame_.set_flow(gen_flow_);
-            }
-            frame_.stamp(gen_seq_, send_ns);
             netif_frontend *fe = conn_.queues[gen_flow_ % nq].fe.get();
-            if (fe->send(frame_.data(), frame_.size(), frontend_tx_meta{})) {
+            frontend_tx_segment segs[netif_max_slots];
+            size_t nsegs;
+            if (fe->reserve_tx(frame_.size(), frontend_tx_meta{}, segs,
+                               &nsegs)) {
                 break;
             }
+            // The TX buffers keep the frame between packets: write it
+            // whole only into a buffer that does not hold our segment k
+            // (tag k + 1), then only the fields that change, all in the
+            // first segment (which starts at offset 0 and holds at least
+            // min_size bytes).
+            size_t pos = 0;
+            for (size_t k = 0; k < nsegs; k++) {
+                if (*segs[k].tag != k + 1) {
+                    std::memcpy(segs[k].data, frame_.data() + pos, segs[k].len);
+                    *segs[k].tag = uint32_t(k + 1);
+                }
+                pos += segs[k].len;
+            }
+            if (go_.gen_flows > 1) {
+                frame_.write_flow(segs[0].data, gen_flow_);
+            }
+            probe_frame::stamp(segs[0].data, gen_seq_, send_ns);
             gen_seq_++;
             if (++gen_flow_ == go_.gen_flows) {
                 gen_flow_ = 0;
@@ -1231,15 +1248,31 @@ private:
     }
 
     // Up to a burst of received frames; probes' latencies are taken with
-    // one clock reading for the burst.
+    // one clock reading for the burst.  The tap gets a copy of each frame;
+    // the sink reads the probe fields in the RX buffers, copying only a
+    // frame's start when it is split over slots.
     bool receive(netif_frontend &fe)
     {
         uint64_t sent_at[rx_burst];
         size_t probes = 0;
         size_t i = 0;
         for (; i < rx_burst; i++) {
-            frontend_rx_packet info;
-            int r = fe.receive(buf_.data(), buf_.size(), &info);
+            uint64_t seq, t;
+            if (mode_ == mode::tap) {
+                frontend_rx_packet info;
+                int r = fe.receive(buf_.data(), buf_.size(), &info);
+                if (r == 0) {
+                    break;
+                }
+                if (r == 1) {
+                    rx_packets_++;
+                    rx_bytes_ += info.len;
+                    tap_.write(buf_.data(), info.len,
+                               vnet_from_rx(buf_.data(), info));
+                }
+                continue;
+            }
+            int r = fe.receive_view(&view_);
             if (r == 0) {
                 break;
             }
@@ -1247,11 +1280,20 @@ private:
                 continue;
             }
             rx_packets_++;
-            rx_bytes_ += info.len;
-            uint64_t seq, t;
-            if (mode_ == mode::tap) {
-                tap_.write(buf_.data(), info.len, vnet_from_rx(buf_.data(), info));
-            } else if (probe_frame::parse(buf_.data(), info.len, &seq, &t)) {
+            rx_bytes_ += view_.info.len;
+            const uint8_t *start = view_.segs[0].data;
+            size_t len = view_.segs[0].len;
+            if (len < probe_frame::max_parse_len && len < view_.info.len) {
+                len = 0;
+                for (size_t k = 0; k < view_.nsegs && len < sizeof head_; k++) {
+                    size_t c = std::min(sizeof head_ - len,
+                                        size_t(view_.segs[k].len));
+                    std::memcpy(head_ + len, view_.segs[k].data, c);
+                    len += c;
+                }
+                start = head_;
+            }
+            if (probe_frame::parse(start, len, &seq, &t)) {
                 sent_at[probes++] = t;
             } else {
                 rx_other_++;
@@ -1292,6 +1334,8 @@ private:
     uint32_t gen_flow_ = 0;
 
     std::vector<uint8_t> buf_;
+    frontend_rx_view view_;
+    uint8_t head_[probe_frame::max_parse_len];
     uint64_t tx_packets_ = 0;
     uint64_t rx_packets_ = 0;
     uint64_t rx_bytes_ = 0;
