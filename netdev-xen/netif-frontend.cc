@@ -129,18 +129,21 @@ size_t netif_frontend::tx_in_flight() const
 
 size_t netif_frontend::post_rx_buffers(size_t max)
 {
-    size_t n = 0;
-    while (n < max && !rx_free_.empty() && RING_FREE_REQUESTS(&rx_) > 0) {
-        uint16_t id = rx_free_.back();
-        rx_free_.pop_back();
-        RING_IDX idx = rx_.req_prod_pvt++;
+    const size_t n = std::min({max, rx_free_.size(),
+                               size_t(RING_FREE_REQUESTS(&rx_))});
+    const size_t left = rx_free_.size() - n;
+    const RING_IDX prod = rx_.req_prod_pvt;
+    for (size_t k = 0; k < n; k++) {
+        uint16_t id = rx_free_[left + k];
+        RING_IDX idx = prod + RING_IDX(k);
         netif_rx_request *req = RING_GET_REQUEST(&rx_, idx);
         req->id = id;
         req->pad = 0;
         req->gref = rx_grefs_[id];
         rx_id_at_[idx & (rx_ring_size - 1)] = id;
-        n++;
     }
+    rx_free_.resize(left);
+    rx_.req_prod_pvt = prod + RING_IDX(n);
     if (n) {
         // Release (xen_wmb) the requests before req_prod; seq_cst (xen_mb)
         // before reading the backend's req_event.
@@ -232,6 +235,52 @@ int netif_frontend::reserve_tx(size_t len, const frontend_tx_meta &meta,
     return 0;
 }
 
+size_t netif_frontend::reserve_tx_burst(size_t len,
+                                        const frontend_tx_meta &meta,
+                                        size_t max, frontend_tx_segment *segs)
+{
+    if (!initialised_ || len == 0 || meta.offset >= page_size
+        || len > page_size - meta.offset
+        || meta.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+        return 0;
+    }
+    const size_t n = std::min({max, tx_free_.size(),
+                               size_t(RING_FREE_REQUESTS(&tx_))});
+    uint16_t flags = 0;
+    if (meta.flags & packet_csum_blank) {
+        flags |= NETTXF_csum_blank;
+    }
+    if (meta.flags & packet_data_validated) {
+        flags |= NETTXF_data_validated;
+    }
+    const size_t left = tx_free_.size() - n;
+    const RING_IDX prod = tx_.req_prod_pvt;
+    // Locals, so that the stores into the ring need not reload them.
+    const uint16_t *free_ids = tx_free_.data() + left;
+    uint8_t *busy = tx_busy_.data();
+    const grant_ref_t *grefs = tx_grefs_.data();
+    uint8_t *const *bufs = tx_buf_.data();
+    uint32_t *tags = tx_tag_.data();
+    const uint16_t offset = meta.offset;
+    for (size_t k = 0; k < n; k++) {
+        // Last freed, first taken, as reserve_tx() takes them.
+        const uint16_t id = free_ids[n - 1 - k];
+        busy[id] = id_busy_first;
+        netif_tx_request req;
+        req.gref = grefs[id];
+        req.offset = offset;
+        req.flags = flags;
+        req.id = id;
+        req.size = uint16_t(len);
+        *RING_GET_REQUEST(&tx_, prod + RING_IDX(k)) = req;
+        segs[k] = {bufs[id] + offset, uint16_t(len), &tags[id]};
+    }
+    tx_free_.resize(left);
+    tx_.req_prod_pvt = prod + RING_IDX(n);
+    counters_.tx_queued += n;
+    return n;
+}
+
 int netif_frontend::send(const uint8_t *data, size_t len,
                          const frontend_tx_meta &meta)
 {
@@ -270,52 +319,100 @@ size_t netif_frontend::reap_tx()
         counters_.backend_errors++;
         return 0;
     }
-    size_t done = 0;
-    for (; tx_.rsp_cons != prod; tx_.rsp_cons++) {
+    size_t done = 0, okay = 0;
+    RING_IDX cons = tx_.rsp_cons;
+    uint8_t *busy = tx_busy_.data();
+    for (; cons != prod; cons++) {
         netif_tx_response rsp =
-            copy_tx_response(RING_GET_RESPONSE(&tx_, tx_.rsp_cons));
+            copy_tx_response(RING_GET_RESPONSE(&tx_, cons));
         if (rsp.status == NETIF_RSP_NULL) {
             continue;       // an extra-info slot
         }
-        if (rsp.id >= tx_ring_size || tx_busy_[rsp.id] == id_free) {
+        if (rsp.id >= tx_ring_size || busy[rsp.id] == id_free) {
             counters_.backend_errors++;
             continue;
         }
-        if (tx_busy_[rsp.id] == id_busy_first) {
+        if (busy[rsp.id] == id_busy_first) {
             done++;
             if (rsp.status == NETIF_RSP_OKAY) {
-                counters_.tx_okay++;
+                okay++;
             } else if (rsp.status == NETIF_RSP_DROPPED) {
                 counters_.tx_dropped++;
             } else {
                 counters_.tx_error++;
             }
         }
-        tx_busy_[rsp.id] = id_free;
+        busy[rsp.id] = id_free;
+        // Room for every id: one response per busy id.
         tx_free_.push_back(rsp.id);
     }
+    tx_.rsp_cons = cons;
+    counters_.tx_okay += okay;
     return done;
 }
 
-// Takes the next complete packet off the RX ring and returns its buffers
-// to the free list: 1 (then '*v' is filled), 0 or -EIO.  Counts errors but
-// not the packet.
-int netif_frontend::take_rx(frontend_rx_view *v)
+// Reads the RX ring's rsp_prod into '*prod', then acquire (xen_rmb) before
+// the responses are read; false if it is more than a ring ahead.
+bool netif_frontend::rx_prod_acquire(RING_IDX *prod)
 {
-    // rsp_prod once, then acquire (xen_rmb) before reading responses.
-    const RING_IDX prod = read_once(&rx_.sring->rsp_prod);
+    *prod = read_once(&rx_.sring->rsp_prod);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (RING_RESPONSE_PROD_OVERFLOW(&rx_, prod)) {
+    if (RING_RESPONSE_PROD_OVERFLOW(&rx_, *prod)) {
         counters_.backend_errors++;
-        return -EIO;
+        return false;
     }
+    return true;
+}
 
-    // Find the packet's end first: it is taken only when complete.
+// Takes the next complete packet before 'prod' off the RX ring and returns
+// its buffers to the free list: 1 (then '*v' is filled), 0 or -EIO.
+// Counts errors but not the packet.
+__attribute__((always_inline)) inline int
+netif_frontend::take_rx(frontend_rx_view *v, RING_IDX prod)
+{
     RING_IDX i = rx_.rsp_cons;
     if (i == prod) {
         return 0;
     }
     netif_rx_response first = copy_rx_response(RING_GET_RESPONSE(&rx_, i));
+    if (first.status > 0 && !(first.flags & (NETRXF_extra_info
+                                             | NETRXF_more_data))) {
+        // The common case: one slot, no extra info.
+        uint16_t id = rx_id_at_[i & (rx_ring_size - 1)];
+        rx_free_.push_back(id);
+        rx_.rsp_cons = i + 1;
+        if (first.id != id
+            || uint32_t(first.offset) + uint32_t(first.status) > page_size) {
+            counters_.backend_errors++;
+            counters_.rx_errors++;
+            return -EIO;
+        }
+        v->segs[0].data = rx_buffer(id) + first.offset;
+        v->segs[0].len = uint16_t(first.status);
+        v->nsegs = 1;
+        v->info.len = uint32_t(first.status);
+        v->info.slots = 1;
+        v->info.flags = 0;
+        if (first.flags & NETRXF_csum_blank) {
+            v->info.flags |= packet_csum_blank;
+        }
+        if (first.flags & NETRXF_data_validated) {
+            v->info.flags |= packet_data_validated;
+        }
+        v->info.gso_type = XEN_NETIF_GSO_TYPE_NONE;
+        v->info.gso_size = 0;
+        return 1;
+    }
+    return take_rx_slow(v, prod, first);
+}
+
+// take_rx() for a packet whose first response 'first' is an error, empty,
+// or followed by extra info or more slots.
+int netif_frontend::take_rx_slow(frontend_rx_view *v, RING_IDX prod,
+                                 const netif_rx_response &first)
+{
+    // Find the packet's end first: it is taken only when complete.
+    RING_IDX i = rx_.rsp_cons;
     unsigned nslots = 1;
     bool extra = first.status >= 0 && (first.flags & NETRXF_extra_info);
     bool more = first.status >= 0 && (first.flags & NETRXF_more_data);
@@ -398,7 +495,11 @@ int netif_frontend::take_rx(frontend_rx_view *v)
 
 int netif_frontend::receive_view(frontend_rx_view *v)
 {
-    int r = take_rx(v);
+    RING_IDX prod;
+    if (!rx_prod_acquire(&prod)) {
+        return -EIO;
+    }
+    int r = take_rx(v, prod);
     if (r == 1) {
         counters_.rx_packets++;
         counters_.rx_bytes += v->info.len;
@@ -406,10 +507,37 @@ int netif_frontend::receive_view(frontend_rx_view *v)
     return r;
 }
 
+size_t netif_frontend::receive_views(frontend_rx_view *views, size_t max)
+{
+    RING_IDX prod;
+    if (!rx_prod_acquire(&prod)) {
+        return 0;
+    }
+    size_t n = 0;
+    uint64_t bytes = 0;
+    while (n < max) {
+        int r = take_rx(&views[n], prod);
+        if (r == 0) {
+            break;
+        }
+        if (r == 1) {
+            bytes += views[n].info.len;
+            n++;
+        }
+    }
+    counters_.rx_packets += n;
+    counters_.rx_bytes += bytes;
+    return n;
+}
+
 int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
 {
+    RING_IDX prod;
+    if (!rx_prod_acquire(&prod)) {
+        return -EIO;
+    }
     frontend_rx_view v;
-    int r = take_rx(&v);
+    int r = take_rx(&v, prod);
     if (r != 1) {
         return r;
     }

@@ -165,6 +165,12 @@ public:
     // which the caller may set to say what it left there.  Errors as send().
     int reserve_tx(size_t len, const frontend_tx_meta &meta,
                    frontend_tx_segment *segs, size_t *nsegs);
+    // reserve_tx() for up to 'max' packets of 'len' bytes that each fit
+    // one slot (meta.offset + len <= page_size, no GSO): segs[i] is
+    // packet i's only segment.  Returns how many it queued: fewer when the
+    // ring or the buffers fill up, 0 also for packets it does not take.
+    size_t reserve_tx_burst(size_t len, const frontend_tx_meta &meta,
+                            size_t max, frontend_tx_segment *segs);
     // Publishes queued packets; notifies if the backend asked.  Returns
     // whether it notified.
     bool push_tx();
@@ -182,6 +188,10 @@ public:
     // caller's to read until the next post_rx_buffers() or hostile() (which
     // may hand them back to the backend).  1, 0 or -EIO as receive().
     int receive_view(frontend_rx_view *v);
+    // receive_view() for up to 'max' packets: fills views[0..n) and returns
+    // n, stopping early when no complete packet is left.  Packets answered
+    // with an error are consumed and skipped (counted in rx_errors).
+    size_t receive_views(frontend_rx_view *views, size_t max);
 
     // Re-arm rsp_event before sleeping; true if responses arrived meanwhile.
     bool final_check_tx();
@@ -220,7 +230,11 @@ private:
     void put_tx_request(const netif_tx_request &req);
     void put_tx_extra(const netif_extra_info &e);
     void publish_tx_raw();
-    int take_rx(frontend_rx_view *v);
+    int take_rx(frontend_rx_view *v, RING_IDX prod);
+    __attribute__((noinline)) int take_rx_slow(frontend_rx_view *v,
+                                               RING_IDX prod,
+                                               const netif_rx_response &first);
+    bool rx_prod_acquire(RING_IDX *prod);
 
     frontend_platform *platform_;
     netif_frontend_config config_;

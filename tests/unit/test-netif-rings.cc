@@ -631,3 +631,63 @@ TEST(netif_rings, receive_view_points_into_the_rx_buffers)
     LONGS_EQUAL(rv.nsegs + 1, p->fe->rx_free_ids());
     LONGS_EQUAL(rv.nsegs + 1, p->fe->post_rx_buffers(1000));
 }
+
+TEST(netif_rings, bursts_of_one_slot_packets_both_ways)
+{
+    frontend_tx_segment segs[300];
+    frontend_tx_meta m;
+    m.offset = 64;
+    // Not one slot each, or GSO: none taken.
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(page_size - 63, m, 8, segs));
+    frontend_tx_meta g;
+    g.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+    g.gso_size = 1000;
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(100, g, 8, segs));
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(0, {}, 8, segs));
+
+    m.flags = packet_csum_blank;
+    LONGS_EQUAL(250, p->fe->reserve_tx_burst(page_size - 64, m, 250, segs));
+    LONGS_EQUAL(6, p->fe->reserve_tx_burst(100, {}, 300, segs + 250));
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(100, {}, 300, segs));
+    LONGS_EQUAL(256, p->fe->counters().tx_queued);
+    for (size_t i = 0; i < 256; i++) {
+        fill_packet(segs[i].data, segs[i].len, uint32_t(i));
+    }
+    p->fe->push_tx();
+    for (size_t done = 0; done < 256;) {
+        size_t n = p->tx(64);
+        CHECK(n > 0);
+        for (size_t i = 0; i < n; i++) {
+            size_t k = done + i;
+            LONGS_EQUAL(k < 250 ? page_size - 64 : 100, p->pool[i].len);
+            LONGS_EQUAL(k < 250 ? packet_csum_blank : 0, p->pool[i].flags);
+            CHECK(check_packet(p->pool[i].data, p->pool[i].len, uint32_t(k)));
+        }
+        done += n;
+    }
+    LONGS_EQUAL(256, p->fe->reap_tx());
+    LONGS_EQUAL(256, p->fe->counters().tx_okay);
+    LONGS_EQUAL(256, p->fe->tx_free_ids());
+
+    // Back: a burst of views, one error-free multi-slot packet among them.
+    LONGS_EQUAL(256, p->fe->post_rx_buffers(1000));
+    std::vector<uint8_t> d(5000);
+    std::vector<packet_view> pv;
+    for (uint32_t k = 0; k < 10; k++) {
+        pv.push_back({d.data(), k == 4 ? 5000u : 60u + k, 0, 0, 0});
+    }
+    fill_packet(d.data(), d.size(), 77);
+    LONGS_EQUAL(10, p->be->rx_burst(pv.data(), pv.size()));
+    std::vector<frontend_rx_view> views(8);
+    LONGS_EQUAL(8, p->fe->receive_views(views.data(), 8));
+    for (uint32_t k = 0; k < 8; k++) {
+        LONGS_EQUAL(k == 4 ? 5000 : 60 + k, views[k].info.len);
+        LONGS_EQUAL(k == 4 ? 2 : 1, views[k].nsegs);
+        CHECK(check_packet(views[k].segs[0].data, views[k].segs[0].len, 77));
+    }
+    LONGS_EQUAL(2, p->fe->receive_views(views.data(), 8));
+    LONGS_EQUAL(69, views[1].info.len);
+    LONGS_EQUAL(0, p->fe->receive_views(views.data(), 8));
+    LONGS_EQUAL(10, p->fe->counters().rx_packets);
+    LONGS_EQUAL(11, p->fe->rx_free_ids());
+}

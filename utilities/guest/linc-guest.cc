@@ -783,7 +783,7 @@ public:
         : go_(go), o_(o),
           mode_(go.mode == "tap" ? mode::tap
                 : go.mode == "gen" ? mode::gen : mode::sink),
-          pacer_(go.gen_rate), buf_(65536 + 64)
+          pacer_(go.gen_rate), buf_(65536 + 64), views_(rx_burst)
     {
         parse_hostile(go.hostile, &hostile_kind_);
         hostile_done_ = go.hostile.empty();
@@ -1203,35 +1203,21 @@ private:
         const size_t nq = conn_.queues.size();
         const uint64_t send_ns = monotonic_ns();
         uint64_t n = 0;
-        for (; n < due; n++) {
+        if (nq == 1 && frame_.size() <= page_size) {
+            // One queue, one slot per frame: the whole burst at once.
+            n = conn_.fe0()->reserve_tx_burst(frame_.size(), {}, due, segs_);
+            for (size_t i = 0; i < n; i++) {
+                fill_frame(&segs_[i], 1, send_ns);
+            }
+        }
+        for (; n < due && !(nq == 1 && frame_.size() <= page_size); n++) {
             netif_frontend *fe = conn_.queues[gen_flow_ % nq].fe.get();
-            frontend_tx_segment segs[netif_max_slots];
             size_t nsegs;
-            if (fe->reserve_tx(frame_.size(), frontend_tx_meta{}, segs,
+            if (fe->reserve_tx(frame_.size(), frontend_tx_meta{}, segs_,
                                &nsegs)) {
                 break;
             }
-            // The TX buffers keep the frame between packets: write it
-            // whole only into a buffer that does not hold our segment k
-            // (tag k + 1), then only the fields that change, all in the
-            // first segment (which starts at offset 0 and holds at least
-            // min_size bytes).
-            size_t pos = 0;
-            for (size_t k = 0; k < nsegs; k++) {
-                if (*segs[k].tag != k + 1) {
-                    std::memcpy(segs[k].data, frame_.data() + pos, segs[k].len);
-                    *segs[k].tag = uint32_t(k + 1);
-                }
-                pos += segs[k].len;
-            }
-            if (go_.gen_flows > 1) {
-                frame_.write_flow(segs[0].data, gen_flow_);
-            }
-            probe_frame::stamp(segs[0].data, gen_seq_, send_ns);
-            gen_seq_++;
-            if (++gen_flow_ == go_.gen_flows) {
-                gen_flow_ = 0;
-            }
+            fill_frame(segs_, nsegs, send_ns);
         }
         pacer_.sent(n);
         tx_packets_ += n;
@@ -1247,58 +1233,85 @@ private:
         return n > 0;
     }
 
-    // Up to a burst of received frames; probes' latencies are taken with
-    // one clock reading for the burst.  The tap gets a copy of each frame;
-    // the sink reads the probe fields in the RX buffers, copying only a
-    // frame's start when it is split over slots.
-    bool receive(netif_frontend &fe)
+    // Writes the next generated frame into the TX buffer segments 'segs'.
+    // The buffers keep the frame between packets: it is written whole only
+    // into a buffer that does not hold our segment k (tag k + 1), then only
+    // the fields that change, all in the first segment (which starts at
+    // offset 0 and holds at least min_size bytes).
+    void fill_frame(const frontend_tx_segment *segs, size_t nsegs,
+                    uint64_t send_ns)
     {
-        uint64_t sent_at[rx_burst];
-        size_t probes = 0;
+        size_t pos = 0;
+        for (size_t k = 0; k < nsegs; k++) {
+            if (*segs[k].tag != k + 1) {
+                std::memcpy(segs[k].data, frame_.data() + pos, segs[k].len);
+                *segs[k].tag = uint32_t(k + 1);
+            }
+            pos += segs[k].len;
+        }
+        if (go_.gen_flows > 1) {
+            frame_.write_flow(segs[0].data, gen_flow_);
+        }
+        probe_frame::stamp(segs[0].data, gen_seq_, send_ns);
+        gen_seq_++;
+        if (++gen_flow_ == go_.gen_flows) {
+            gen_flow_ = 0;
+        }
+    }
+
+    bool tap_receive(netif_frontend &fe)
+    {
         size_t i = 0;
         for (; i < rx_burst; i++) {
-            uint64_t seq, t;
-            if (mode_ == mode::tap) {
-                frontend_rx_packet info;
-                int r = fe.receive(buf_.data(), buf_.size(), &info);
-                if (r == 0) {
-                    break;
-                }
-                if (r == 1) {
-                    rx_packets_++;
-                    rx_bytes_ += info.len;
-                    tap_.write(buf_.data(), info.len,
-                               vnet_from_rx(buf_.data(), info));
-                }
-                continue;
-            }
-            int r = fe.receive_view(&view_);
+            frontend_rx_packet info;
+            int r = fe.receive(buf_.data(), buf_.size(), &info);
             if (r == 0) {
                 break;
             }
-            if (r != 1) {
-                continue;
+            if (r == 1) {
+                rx_packets_++;
+                rx_bytes_ += info.len;
+                tap_.write(buf_.data(), info.len, vnet_from_rx(buf_.data(), info));
             }
-            rx_packets_++;
-            rx_bytes_ += view_.info.len;
-            const uint8_t *start = view_.segs[0].data;
-            size_t len = view_.segs[0].len;
-            if (len < probe_frame::max_parse_len && len < view_.info.len) {
+        }
+        return i > 0;
+    }
+
+    // Up to a burst of received frames: the tap gets a copy of each; the
+    // sink reads the probe fields in the RX buffers (copying only a
+    // frame's start when it is split over slots), and takes the probes'
+    // latencies with one clock reading for the burst.
+    bool receive(netif_frontend &fe)
+    {
+        if (mode_ == mode::tap) {
+            return tap_receive(fe);
+        }
+        uint64_t sent_at[rx_burst];
+        size_t probes = 0;
+        const size_t n = fe.receive_views(views_.data(), rx_burst);
+        for (size_t i = 0; i < n; i++) {
+            const frontend_rx_view &v = views_[i];
+            rx_bytes_ += v.info.len;
+            const uint8_t *start = v.segs[0].data;
+            size_t len = v.segs[0].len;
+            if (len < probe_frame::max_parse_len && len < v.info.len) {
                 len = 0;
-                for (size_t k = 0; k < view_.nsegs && len < sizeof head_; k++) {
+                for (size_t k = 0; k < v.nsegs && len < sizeof head_; k++) {
                     size_t c = std::min(sizeof head_ - len,
-                                        size_t(view_.segs[k].len));
-                    std::memcpy(head_ + len, view_.segs[k].data, c);
+                                        size_t(v.segs[k].len));
+                    std::memcpy(head_ + len, v.segs[k].data, c);
                     len += c;
                 }
                 start = head_;
             }
-            if (probe_frame::parse(start, len, &seq, &t)) {
-                sent_at[probes++] = t;
+            uint64_t seq;
+            if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
+                probes++;
             } else {
                 rx_other_++;
             }
         }
+        rx_packets_ += n;
         if (probes) {
             uint64_t now = monotonic_ns();
             for (size_t k = 0; k < probes; k++) {
@@ -1307,7 +1320,7 @@ private:
                 latency_.record(now > sent_at[k] ? now - sent_at[k] : 0);
             }
         }
-        return i > 0;
+        return n > 0;
     }
 
     const guest_options go_;
@@ -1334,7 +1347,8 @@ private:
     uint32_t gen_flow_ = 0;
 
     std::vector<uint8_t> buf_;
-    frontend_rx_view view_;
+    std::vector<frontend_rx_view> views_;       // sink: a burst's packets
+    frontend_tx_segment segs_[std::max<size_t>(burst, netif_max_slots)];
     uint8_t head_[probe_frame::max_parse_len];
     uint64_t tx_packets_ = 0;
     uint64_t rx_packets_ = 0;
