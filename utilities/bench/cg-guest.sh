@@ -10,7 +10,7 @@
 # seconds and dumps them.  Prints the guest's Ir over that window, the
 # packets the generator queued and the sink received in it (from the
 # --stats-file, written on SIGUSR1 at both ends), the backend's drops for
-# vif2.0 (whole run), and Ir per packet (gen + sink together: Ir / packets
+# vif2.0 over the window, and Ir per packet (gen + sink together: Ir / packets
 # received), and leaves callgrind's output in the printed work dir
 # (callgrind_annotate $W/cg.out.*.1 | head -60).
 set -e
@@ -31,9 +31,13 @@ ovs-vsctl --no-wait set Open_vSwitch . other_config:linc-poll-mode=${VS_POLL:-ad
 ovs-vswitchd --enable-dummy --disable-system --disable-system-route \
   --no-chdir --pidfile=$W/vswitchd.pid --log-file --detach
 CTL=$(ls $W/ovs-vswitchd.*.ctl)
-valgrind --tool=callgrind --callgrind-out-file=$W/cg.out \
-  ${CG_OPTS:---collect-atstart=no --toggle-collect=*guest::work*} \
-  $B/utilities/linc-guest --simxen-dir=$W/simxen --poll=busy \
+# NATIVE=1: no callgrind (for the counters only: packets, drops).
+# LG=PATH: that linc-guest instead of $B's.
+if test -n "${NATIVE:-}"; then VG_CMD=; else
+  VG_CMD="valgrind --tool=callgrind --callgrind-out-file=$W/cg.out
+    ${CG_OPTS:---collect-atstart=no --toggle-collect=*guest::work*}"
+fi
+$VG_CMD ${LG:-$B/utilities/linc-guest} --simxen-dir=$W/simxen --poll=busy \
   --guest=domid=2,mode=sink \
   --guest=domid=1,mode=gen,gen-size=${SIZE:-64}${GEN_EXTRA:+,$GEN_EXTRA} \
   --stats-file=$W/stats --pidfile=$W/guests.pid --log-file=$W/guests.log \
@@ -47,11 +51,14 @@ ovs-vsctl add-br br0 -- set bridge br0 datapath_type=linc fail-mode=secure \
 ovs-ofctl add-flow br0 in_port=1,actions=output:2
 GP=$(cat $W/guests.pid)
 sleep ${WARMUP:-2}
-callgrind_control -z $GP > /dev/null
-kill -USR1 $GP; sleep 0.5; cp $W/stats $W/stats.0
+test -n "${NATIVE:-}" || callgrind_control -z $GP > /dev/null
+kill -USR1 $GP; ovs-appctl -t $CTL xen/show > $W/xenshow.0 || true
+sleep 0.5; cp $W/stats $W/stats.0
 sleep ${SECS:-20}
-kill -USR1 $GP; callgrind_control -d $GP > /dev/null; sleep 0.5; cp $W/stats $W/stats.1
-ovs-appctl -t $CTL xen/show > $W/xenshow.txt || true
+kill -USR1 $GP
+test -n "${NATIVE:-}" || callgrind_control -d $GP > /dev/null
+ovs-appctl -t $CTL xen/show > $W/xenshow.1 || true
+sleep 0.5; cp $W/stats $W/stats.1
 kill $(cat $W/guests.pid) || true
 wait $VG || true
 ovs-appctl -t $CTL exit || true
@@ -63,8 +70,12 @@ field() { # FILE DOMID NAME
 rx=$(( $(field $W/stats.1 2 rx_packets) - $(field $W/stats.0 2 rx_packets) ))
 tx=$(( $(field $W/stats.1 1 tx_packets) - $(field $W/stats.0 1 tx_packets) ))
 other=$(( $(field $W/stats.1 2 rx_other) - $(field $W/stats.0 2 rx_other) ))
-drop=$(grep -A3 '^vif2.0' $W/xenshow.txt | sed -n 's/.*to guest:.* \([0-9]*\) dropped.*/\1/p' | head -1)
-ir=$(sed -n 's/^totals: //p' $(ls $W/cg.out.* | head -1))
+drops() { # FILE: vif2.0's "to guest" drops
+  grep -A3 '^vif2.0' $1 | sed -n 's/.*to guest:.* \([0-9]*\) dropped.*/\1/p' | head -1
+}
+drop=$(( $(drops $W/xenshow.1) - $(drops $W/xenshow.0) ))
+ir=$(sed -n 's/^totals: //p' $(ls $W/cg.out.* 2>/dev/null | head -1) 2>/dev/null)
+ir=${ir:-0}
 echo "workdir $W"
-grep -A3 '^vif[12].0' $W/xenshow.txt || true
+grep -A3 '^vif[12].0' $W/xenshow.1 || true
 echo "Ir $ir gen_tx $tx sink_rx $rx rx_other $other vif2_dropped ${drop:-?} Ir/packet $((ir / (rx > 0 ? rx : 1)))"

@@ -772,10 +772,12 @@ uint64_t monotonic_ns()
 class guest {
 public:
     // Frames generated per iteration, and received per queue and
-    // iteration: twice as many, so that a sink in the same loop as its
-    // generator drains what it sends.
+    // iteration: up to a whole ring, so that a sink in the same loop as
+    // its generator drains what it sends, taken (and the buffers
+    // reposted) rx_chunk at a time.
     static constexpr size_t burst = 64;
-    static constexpr size_t rx_burst = 2 * burst;
+    static constexpr size_t rx_burst = netif_frontend::rx_ring_size;
+    static constexpr size_t rx_chunk = 32;
     // How often xenstore watches are read when not woken by them.
     static constexpr uint64_t watch_period_ns = 50000000;
 
@@ -783,7 +785,7 @@ public:
         : go_(go), o_(o),
           mode_(go.mode == "tap" ? mode::tap
                 : go.mode == "gen" ? mode::gen : mode::sink),
-          pacer_(go.gen_rate), buf_(65536 + 64), views_(rx_burst)
+          pacer_(go.gen_rate), buf_(65536 + 64), views_(rx_chunk)
     {
         parse_hostile(go.hostile, &hostile_kind_);
         hostile_done_ = go.hostile.empty();
@@ -1286,41 +1288,52 @@ private:
         if (mode_ == mode::tap) {
             return tap_receive(fe);
         }
-        uint64_t sent_at[rx_burst];
-        size_t probes = 0;
-        const size_t n = fe.receive_views(views_.data(), rx_burst);
-        for (size_t i = 0; i < n; i++) {
-            const frontend_rx_view &v = views_[i];
-            rx_bytes_ += v.info.len;
-            const uint8_t *start = v.segs[0].data;
-            size_t len = v.segs[0].len;
-            if (len < probe_frame::max_parse_len && len < v.info.len) {
-                len = 0;
-                for (size_t k = 0; k < v.nsegs && len < sizeof head_; k++) {
-                    size_t c = std::min(sizeof head_ - len,
-                                        size_t(v.segs[k].len));
-                    std::memcpy(head_ + len, v.segs[k].data, c);
-                    len += c;
+        size_t total = 0;
+        for (;;) {
+            uint64_t sent_at[rx_chunk];
+            size_t probes = 0;
+            const size_t n = fe.receive_views(views_.data(), rx_chunk);
+            for (size_t i = 0; i < n; i++) {
+                const frontend_rx_view &v = views_[i];
+                rx_bytes_ += v.info.len;
+                const uint8_t *start = v.segs[0].data;
+                size_t len = v.segs[0].len;
+                if (len < probe_frame::max_parse_len && len < v.info.len) {
+                    len = 0;
+                    for (size_t k = 0; k < v.nsegs && len < sizeof head_; k++) {
+                        size_t c = std::min(sizeof head_ - len,
+                                            size_t(v.segs[k].len));
+                        std::memcpy(head_ + len, v.segs[k].data, c);
+                        len += c;
+                    }
+                    start = head_;
                 }
-                start = head_;
+                uint64_t seq;
+                if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
+                    probes++;
+                } else {
+                    rx_other_++;
+                }
             }
-            uint64_t seq;
-            if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
-                probes++;
-            } else {
-                rx_other_++;
+            rx_packets_ += n;
+            total += n;
+            if (probes) {
+                uint64_t now = monotonic_ns();
+                for (size_t k = 0; k < probes; k++) {
+                    // A send time in the future (another clock, a forged
+                    // frame) counts as 0.
+                    latency_.record(now > sent_at[k] ? now - sent_at[k] : 0);
+                }
+            }
+            // The views are read: repost their buffers at once, so that
+            // the backend does not run short while we take the rest.
+            if (n && hostile_done_) {
+                fe.post_rx_buffers(netif_frontend::rx_ring_size);
+            }
+            if (n < rx_chunk || total >= rx_burst) {
+                return total > 0;
             }
         }
-        rx_packets_ += n;
-        if (probes) {
-            uint64_t now = monotonic_ns();
-            for (size_t k = 0; k < probes; k++) {
-                // A send time in the future (another clock, a forged
-                // frame) counts as 0.
-                latency_.record(now > sent_at[k] ? now - sent_at[k] : 0);
-            }
-        }
-        return n > 0;
     }
 
     const guest_options go_;
