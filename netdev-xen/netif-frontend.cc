@@ -26,8 +26,6 @@ netif_frontend::netif_frontend(frontend_platform *platform,
       tx_buf_(tx_ring_size), rx_buf_(rx_ring_size), tx_tag_(tx_ring_size, 0),
       tx_busy_(tx_ring_size, id_free), rx_id_at_(rx_ring_size, 0)
 {
-    tx_free_.reserve(tx_ring_size);
-    rx_free_.reserve(rx_ring_size);
 }
 
 netif_frontend::~netif_frontend()
@@ -142,7 +140,7 @@ size_t netif_frontend::post_rx_buffers(size_t max)
         req->gref = rx_grefs_[id];
         rx_id_at_[idx & (rx_ring_size - 1)] = id;
     }
-    rx_free_.resize(left);
+    rx_free_.shrink(left);
     rx_.req_prod_pvt = prod + RING_IDX(n);
     if (n) {
         // Release (xen_wmb) the requests before req_prod; seq_cst (xen_mb)
@@ -278,7 +276,7 @@ size_t netif_frontend::reserve_tx_burst(size_t len,
         // core read last: fetch it for writing now.
         __builtin_prefetch(segs[k].data, 1);
     }
-    tx_free_.resize(left);
+    tx_free_.shrink(left);
     tx_.req_prod_pvt = prod + RING_IDX(n);
     counters_.tx_queued += n;
     return n;

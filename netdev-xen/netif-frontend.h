@@ -19,6 +19,7 @@
 #ifndef LINC_NETIF_FRONTEND_H
 #define LINC_NETIF_FRONTEND_H 1
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -223,6 +224,31 @@ public:
     int hostile(netif_hostile h, unsigned count = 1);
 
 private:
+    // The free request ids of one ring, last freed first taken: room for
+    // every id, so a push needs only a bound check (a backend that
+    // answers a request twice cannot overflow it).
+    template <size_t N>
+    class id_stack {
+    public:
+        size_t size() const { return n_; }
+        bool empty() const { return n_ == 0; }
+        uint16_t back() const { return ids_[n_ - 1]; }
+        void pop_back() { n_--; }
+        void push_back(uint16_t id)
+        {
+            if (n_ < N) {
+                ids_[n_++] = id;
+            }
+        }
+        uint16_t operator[](size_t i) const { return ids_[i]; }
+        const uint16_t *data() const { return ids_.data(); }
+        void shrink(size_t n) { n_ = n; }       // n <= size()
+
+    private:
+        std::array<uint16_t, N> ids_{};
+        size_t n_ = 0;
+    };
+
     void *page(size_t index);
     uint8_t *tx_buffer(uint16_t id);
     uint8_t *rx_buffer(uint16_t id);
@@ -247,8 +273,8 @@ private:
     std::vector<uint8_t *> tx_buf_;         // per id: its page
     std::vector<uint8_t *> rx_buf_;
     std::vector<uint32_t> tx_tag_;          // per id: see reserve_tx()
-    std::vector<uint16_t> tx_free_;
-    std::vector<uint16_t> rx_free_;
+    id_stack<tx_ring_size> tx_free_;
+    id_stack<rx_ring_size> rx_free_;
     std::vector<uint8_t> tx_busy_;          // per id
     std::vector<uint16_t> rx_id_at_;        // per ring slot: posted id
     std::vector<grant_ref_t> extra_grants_; // hostile grants to revoke
