@@ -1076,8 +1076,13 @@ public:
     void teardown()
     {
         if (state_ == state::connected) {
-            log_msg("stopping: sent %llu, received %llu",
-                    ull(tx_packets_), ull(rx_packets_));
+            uint64_t notified = 0;
+            for (fe_queue &q : conn_.queues) {
+                notified += q.fe->counters().notifications_sent;
+            }
+            log_msg("stopping: sent %llu, received %llu, notified the "
+                    "backend %llu times", ull(tx_packets_), ull(rx_packets_),
+                    ull(notified));
             disconnect_frontend(*sim_, *keys_, &conn_);
             if (hotplugged_) {
                 run_hotplug(go_.hotplug, "offline", keys_->be());
