@@ -19,6 +19,11 @@
 //          and pushed), optionally paced (--gen-rate) and spread over many
 //          5-tuples (--gen-flows).
 //
+// Neither gen nor sink copies frames: the generator's frame stays in each
+// granted TX buffer and per frame only its sequence number and time (and
+// flow fields) are rewritten; the sink reads the probe fields in the
+// granted RX buffers and reposts them, 32 at a time, as soon as it has.
+//
 // One guest comes from --domid and the other options (the original
 // command line); several from repeated --guest=SPEC, where SPEC is a comma
 // list of KEY=VALUE with the per-guest options' names as keys (domid,
