@@ -78,6 +78,10 @@ int netif_frontend::init()
     SHARED_RING_INIT(rxs);
     FRONT_RING_INIT(&tx_, txs, page_size);
     FRONT_RING_INIT(&rx_, rxs, page_size);
+    // The loops index the rings with these constants.
+    if (RING_SIZE(&tx_) != tx_ring_size || RING_SIZE(&rx_) != rx_ring_size) {
+        return EINVAL;
+    }
 
     const domid_t be = config_.backend_domid;
     int error = platform_->grant_access(config_.first_page, be, false,
@@ -131,14 +135,18 @@ size_t netif_frontend::post_rx_buffers(size_t max)
                                size_t(RING_FREE_REQUESTS(&rx_))});
     const size_t left = rx_free_.size() - n;
     const RING_IDX prod = rx_.req_prod_pvt;
+    netif_rx_sring *sring = rx_.sring;
+    const grant_ref_t *grefs = rx_grefs_.data();
+    uint16_t *id_at = rx_id_at_.data();
     for (size_t k = 0; k < n; k++) {
-        uint16_t id = rx_free_[left + k];
-        RING_IDX idx = prod + RING_IDX(k);
-        netif_rx_request *req = RING_GET_REQUEST(&rx_, idx);
-        req->id = id;
-        req->pad = 0;
-        req->gref = rx_grefs_[id];
-        rx_id_at_[idx & (rx_ring_size - 1)] = id;
+        const uint16_t id = rx_free_[left + k];
+        const RING_IDX slot = (prod + RING_IDX(k)) & (rx_ring_size - 1);
+        netif_rx_request req;
+        req.id = id;
+        req.pad = 0;
+        req.gref = grefs[id];
+        sring->ring[slot].req = req;
+        id_at[slot] = id;
     }
     rx_free_.shrink(left);
     rx_.req_prod_pvt = prod + RING_IDX(n);
@@ -260,6 +268,7 @@ size_t netif_frontend::reserve_tx_burst(size_t len,
     uint8_t *const *bufs = tx_buf_.data();
     uint32_t *tags = tx_tag_.data();
     const uint16_t offset = meta.offset;
+    netif_tx_sring *sring = tx_.sring;
     for (size_t k = 0; k < n; k++) {
         // Last freed, first taken, as reserve_tx() takes them.
         const uint16_t id = free_ids[n - 1 - k];
@@ -270,7 +279,7 @@ size_t netif_frontend::reserve_tx_burst(size_t len,
         req.flags = flags;
         req.id = id;
         req.size = uint16_t(len);
-        *RING_GET_REQUEST(&tx_, prod + RING_IDX(k)) = req;
+        sring->ring[(prod + RING_IDX(k)) & (tx_ring_size - 1)].req = req;
         segs[k] = {bufs[id] + offset, uint16_t(len), &tags[id]};
         // The caller writes the buffer's head next, which the backend's
         // core read last: fetch it for writing now.
@@ -323,9 +332,10 @@ size_t netif_frontend::reap_tx()
     size_t done = 0, okay = 0;
     RING_IDX cons = tx_.rsp_cons;
     uint8_t *busy = tx_busy_.data();
+    const netif_tx_sring *sring = tx_.sring;
     for (; cons != prod; cons++) {
         netif_tx_response rsp =
-            copy_tx_response(RING_GET_RESPONSE(&tx_, cons));
+            copy_tx_response(&sring->ring[cons & (tx_ring_size - 1)].rsp);
         if (rsp.status == NETIF_RSP_NULL) {
             continue;       // an extra-info slot
         }
@@ -375,7 +385,8 @@ netif_frontend::take_rx(frontend_rx_view *v, RING_IDX prod)
     if (i == prod) {
         return 0;
     }
-    netif_rx_response first = copy_rx_response(RING_GET_RESPONSE(&rx_, i));
+    netif_rx_response first =
+        copy_rx_response(&rx_.sring->ring[i & (rx_ring_size - 1)].rsp);
     if (first.status > 0 && !(first.flags & (NETRXF_extra_info
                                              | NETRXF_more_data))) {
         // The common case: one slot, no extra info.
