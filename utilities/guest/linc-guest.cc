@@ -1302,10 +1302,11 @@ private:
         for (;;) {
             uint64_t sent_at[rx_chunk];
             size_t probes = 0;
+            uint64_t bytes = 0;
             const size_t n = fe.receive_views(views_.data(), rx_chunk);
             for (size_t i = 0; i < n; i++) {
                 const frontend_rx_view &v = views_[i];
-                rx_bytes_ += v.info.len;
+                bytes += v.info.len;
                 const uint8_t *start = v.segs[0].data;
                 size_t len = v.segs[0].len;
                 if (len < probe_frame::max_parse_len && len < v.info.len) {
@@ -1319,13 +1320,11 @@ private:
                     start = head_;
                 }
                 uint64_t seq;
-                if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
-                    probes++;
-                } else {
-                    rx_other_++;
-                }
+                probes += probe_frame::parse(start, len, &seq, &sent_at[probes]);
             }
             rx_packets_ += n;
+            rx_bytes_ += bytes;
+            rx_other_ += n - probes;
             total += n;
             if (probes) {
                 uint64_t now = monotonic_ns();
