@@ -783,6 +783,12 @@ public:
     static constexpr size_t burst = 64;
     static constexpr size_t rx_burst = netif_frontend::rx_ring_size;
     static constexpr size_t rx_chunk = 32;
+    // Frames the generator keeps in flight at most (one queue): a burst
+    // less than the ring, so that a sink served by the same loop, which may
+    // leave a few frames in its RX ring for the next iteration, still has
+    // a buffer posted for every frame in flight.
+    static constexpr size_t gen_max_in_flight =
+        netif_frontend::tx_ring_size - burst;
     // How often xenstore watches are read when not woken by them.
     static constexpr uint64_t watch_period_ns = 50000000;
 
@@ -983,6 +989,10 @@ public:
             bool room = false;
             for (fe_queue &q : conn_.queues) {
                 room |= q.fe->tx_room();
+            }
+            if (conn_.queues.size() == 1
+                && conn_.fe0()->tx_in_flight() >= gen_max_in_flight) {
+                room = false;
             }
             if (!room) {
                 *wake_ns = 0;       // see generate()
@@ -1217,7 +1227,12 @@ private:
         uint64_t n = 0;
         if (nq == 1 && frame_.size() <= page_size) {
             // One queue, one slot per frame: the whole burst at once.
-            n = conn_.fe0()->reserve_tx_burst(frame_.size(), {}, due, segs_);
+            netif_frontend *fe = conn_.fe0();
+            size_t in_flight = fe->tx_in_flight();
+            size_t room = in_flight < gen_max_in_flight
+                          ? gen_max_in_flight - in_flight : 0;
+            n = fe->reserve_tx_burst(frame_.size(), {},
+                                     std::min<uint64_t>(due, room), segs_);
             for (size_t i = 0; i < n; i++) {
                 fill_frame(&segs_[i], 1, send_ns);
             }
