@@ -21,8 +21,9 @@
 //
 // Neither gen nor sink copies frames: the generator's frame stays in each
 // granted TX buffer and per frame only its sequence number and time (and
-// flow fields) are rewritten; the sink reads the probe fields in the
-// granted RX buffers and reposts them, 32 at a time, as soon as it has.
+// flow fields) are rewritten, with at most 192 frames in flight (one
+// queue); the sink reads the probe fields in the granted RX buffers and
+// reposts them, 32 at a time, as soon as it has.
 //
 // One guest comes from --domid and the other options (the original
 // command line); several from repeated --guest=SPEC, where SPEC is a comma
