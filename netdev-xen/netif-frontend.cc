@@ -23,10 +23,9 @@ netif_frontend::netif_frontend(frontend_platform *platform,
                                const netif_frontend_config &config)
     : platform_(platform), config_(config),
       tx_grefs_(tx_ring_size), rx_grefs_(rx_ring_size),
+      tx_buf_(tx_ring_size), rx_buf_(rx_ring_size), tx_tag_(tx_ring_size, 0),
       tx_busy_(tx_ring_size, id_free), rx_id_at_(rx_ring_size, 0)
 {
-    tx_free_.reserve(tx_ring_size);
-    rx_free_.reserve(rx_ring_size);
 }
 
 netif_frontend::~netif_frontend()
@@ -57,12 +56,12 @@ void *netif_frontend::rx_ring_page() { return page(1); }
 
 uint8_t *netif_frontend::tx_buffer(uint16_t id)
 {
-    return static_cast<uint8_t *>(page(2 + id));
+    return tx_buf_[id];
 }
 
 uint8_t *netif_frontend::rx_buffer(uint16_t id)
 {
-    return static_cast<uint8_t *>(page(2 + tx_ring_size + id));
+    return rx_buf_[id];
 }
 
 int netif_frontend::init()
@@ -79,6 +78,10 @@ int netif_frontend::init()
     SHARED_RING_INIT(rxs);
     FRONT_RING_INIT(&tx_, txs, page_size);
     FRONT_RING_INIT(&rx_, rxs, page_size);
+    // The loops index the rings with these constants.
+    if (RING_SIZE(&tx_) != tx_ring_size || RING_SIZE(&rx_) != rx_ring_size) {
+        return EINVAL;
+    }
 
     const domid_t be = config_.backend_domid;
     int error = platform_->grant_access(config_.first_page, be, false,
@@ -98,6 +101,12 @@ int netif_frontend::init()
     }
     if (error) {
         return error;       // the platform cleans up with the guest
+    }
+    for (size_t k = 0; k < tx_ring_size; k++) {
+        tx_buf_[k] = static_cast<uint8_t *>(page(2 + k));
+    }
+    for (size_t k = 0; k < rx_ring_size; k++) {
+        rx_buf_[k] = static_cast<uint8_t *>(page(2 + tx_ring_size + k));
     }
     for (size_t k = tx_ring_size; k-- > 0;) {
         tx_free_.push_back(uint16_t(k));
@@ -122,18 +131,25 @@ size_t netif_frontend::tx_in_flight() const
 
 size_t netif_frontend::post_rx_buffers(size_t max)
 {
-    size_t n = 0;
-    while (n < max && !rx_free_.empty() && RING_FREE_REQUESTS(&rx_) > 0) {
-        uint16_t id = rx_free_.back();
-        rx_free_.pop_back();
-        RING_IDX idx = rx_.req_prod_pvt++;
-        netif_rx_request *req = RING_GET_REQUEST(&rx_, idx);
-        req->id = id;
-        req->pad = 0;
-        req->gref = rx_grefs_[id];
-        rx_id_at_[idx & (rx_ring_size - 1)] = id;
-        n++;
+    const size_t n = std::min({max, rx_free_.size(),
+                               size_t(RING_FREE_REQUESTS(&rx_))});
+    const size_t left = rx_free_.size() - n;
+    const RING_IDX prod = rx_.req_prod_pvt;
+    netif_rx_sring *sring = rx_.sring;
+    const grant_ref_t *grefs = rx_grefs_.data();
+    uint16_t *id_at = rx_id_at_.data();
+    for (size_t k = 0; k < n; k++) {
+        const uint16_t id = rx_free_[left + k];
+        const RING_IDX slot = (prod + RING_IDX(k)) & (rx_ring_size - 1);
+        netif_rx_request req;
+        req.id = id;
+        req.pad = 0;
+        req.gref = grefs[id];
+        sring->ring[slot].req = req;
+        id_at[slot] = id;
     }
+    rx_free_.shrink(left);
+    rx_.req_prod_pvt = prod + RING_IDX(n);
     if (n) {
         // Release (xen_wmb) the requests before req_prod; seq_cst (xen_mb)
         // before reading the backend's req_event.
@@ -158,8 +174,8 @@ void netif_frontend::put_tx_extra(const netif_extra_info &e)
     tx_.req_prod_pvt++;
 }
 
-int netif_frontend::send(const uint8_t *data, size_t len,
-                         const frontend_tx_meta &meta)
+int netif_frontend::reserve_tx(size_t len, const frontend_tx_meta &meta,
+                               frontend_tx_segment *segs, size_t *nsegs)
 {
     if (!initialised_) {
         return ENOTCONN;
@@ -188,7 +204,9 @@ int netif_frontend::send(const uint8_t *data, size_t len,
         req.offset = k == 0 ? meta.offset : 0;
         req.id = id;
         size_t chunk = k == 0 ? first_len : std::min(len - pos, page_size);
-        std::memcpy(tx_buffer(id) + req.offset, data + pos, chunk);
+        segs[k].data = tx_buf_[id] + req.offset;
+        segs[k].len = uint16_t(chunk);
+        segs[k].tag = &tx_tag_[id];
         pos += chunk;
         req.size = uint16_t(k == 0 ? len : chunk);
         req.flags = 0;
@@ -218,7 +236,75 @@ int netif_frontend::send(const uint8_t *data, size_t len,
             put_tx_extra(e);
         }
     }
+    *nsegs = ndata;
     counters_.tx_queued++;
+    return 0;
+}
+
+size_t netif_frontend::reserve_tx_burst(size_t len,
+                                        const frontend_tx_meta &meta,
+                                        size_t max, frontend_tx_segment *segs)
+{
+    if (!initialised_ || len == 0 || meta.offset >= page_size
+        || len > page_size - meta.offset
+        || meta.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+        return 0;
+    }
+    const size_t n = std::min({max, tx_free_.size(),
+                               size_t(RING_FREE_REQUESTS(&tx_))});
+    uint16_t flags = 0;
+    if (meta.flags & packet_csum_blank) {
+        flags |= NETTXF_csum_blank;
+    }
+    if (meta.flags & packet_data_validated) {
+        flags |= NETTXF_data_validated;
+    }
+    const size_t left = tx_free_.size() - n;
+    const RING_IDX prod = tx_.req_prod_pvt;
+    // Locals, so that the stores into the ring need not reload them.
+    const uint16_t *free_ids = tx_free_.data() + left;
+    uint8_t *busy = tx_busy_.data();
+    const grant_ref_t *grefs = tx_grefs_.data();
+    uint8_t *const *bufs = tx_buf_.data();
+    uint32_t *tags = tx_tag_.data();
+    const uint16_t offset = meta.offset;
+    netif_tx_sring *sring = tx_.sring;
+    for (size_t k = 0; k < n; k++) {
+        // Last freed, first taken, as reserve_tx() takes them.
+        const uint16_t id = free_ids[n - 1 - k];
+        busy[id] = id_busy_first;
+        netif_tx_request req;
+        req.gref = grefs[id];
+        req.offset = offset;
+        req.flags = flags;
+        req.id = id;
+        req.size = uint16_t(len);
+        sring->ring[(prod + RING_IDX(k)) & (tx_ring_size - 1)].req = req;
+        segs[k] = {bufs[id] + offset, uint16_t(len), &tags[id]};
+        // The caller writes the buffer's head next, which the backend's
+        // core read last: fetch it for writing now.
+        __builtin_prefetch(segs[k].data, 1);
+    }
+    tx_free_.shrink(left);
+    tx_.req_prod_pvt = prod + RING_IDX(n);
+    counters_.tx_queued += n;
+    return n;
+}
+
+int netif_frontend::send(const uint8_t *data, size_t len,
+                         const frontend_tx_meta &meta)
+{
+    frontend_tx_segment segs[netif_max_slots];
+    size_t n;
+    int error = reserve_tx(len, meta, segs, &n);
+    if (error) {
+        return error;
+    }
+    for (size_t k = 0; k < n; k++) {
+        std::memcpy(segs[k].data, data, segs[k].len);
+        data += segs[k].len;
+        *segs[k].tag = 0;
+    }
     return 0;
 }
 
@@ -243,49 +329,105 @@ size_t netif_frontend::reap_tx()
         counters_.backend_errors++;
         return 0;
     }
-    size_t done = 0;
-    for (; tx_.rsp_cons != prod; tx_.rsp_cons++) {
+    size_t done = 0, okay = 0;
+    RING_IDX cons = tx_.rsp_cons;
+    uint8_t *busy = tx_busy_.data();
+    const netif_tx_sring *sring = tx_.sring;
+    for (; cons != prod; cons++) {
         netif_tx_response rsp =
-            copy_tx_response(RING_GET_RESPONSE(&tx_, tx_.rsp_cons));
+            copy_tx_response(&sring->ring[cons & (tx_ring_size - 1)].rsp);
         if (rsp.status == NETIF_RSP_NULL) {
             continue;       // an extra-info slot
         }
-        if (rsp.id >= tx_ring_size || tx_busy_[rsp.id] == id_free) {
+        if (rsp.id >= tx_ring_size || busy[rsp.id] == id_free) {
             counters_.backend_errors++;
             continue;
         }
-        if (tx_busy_[rsp.id] == id_busy_first) {
+        if (busy[rsp.id] == id_busy_first) {
             done++;
             if (rsp.status == NETIF_RSP_OKAY) {
-                counters_.tx_okay++;
+                okay++;
             } else if (rsp.status == NETIF_RSP_DROPPED) {
                 counters_.tx_dropped++;
             } else {
                 counters_.tx_error++;
             }
         }
-        tx_busy_[rsp.id] = id_free;
+        busy[rsp.id] = id_free;
+        // Room for every id: one response per busy id.
         tx_free_.push_back(rsp.id);
     }
+    tx_.rsp_cons = cons;
+    counters_.tx_okay += okay;
     return done;
 }
 
-int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
+// Reads the RX ring's rsp_prod into '*prod', then acquire (xen_rmb) before
+// the responses are read; false if it is more than a ring ahead.
+bool netif_frontend::rx_prod_acquire(RING_IDX *prod)
 {
-    // rsp_prod once, then acquire (xen_rmb) before reading responses.
-    const RING_IDX prod = read_once(&rx_.sring->rsp_prod);
+    *prod = read_once(&rx_.sring->rsp_prod);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (RING_RESPONSE_PROD_OVERFLOW(&rx_, prod)) {
+    if (RING_RESPONSE_PROD_OVERFLOW(&rx_, *prod)) {
         counters_.backend_errors++;
-        return -EIO;
+        return false;
     }
+    return true;
+}
 
-    // Find the packet's end first: it is taken only when complete.
+// Takes the next complete packet before 'prod' off the RX ring and returns
+// its buffers to the free list: 1 (then '*v' is filled), 0 or -EIO.
+// Counts errors but not the packet.
+__attribute__((always_inline)) inline int
+netif_frontend::take_rx(frontend_rx_view *v, RING_IDX prod)
+{
     RING_IDX i = rx_.rsp_cons;
     if (i == prod) {
         return 0;
     }
-    netif_rx_response first = copy_rx_response(RING_GET_RESPONSE(&rx_, i));
+    netif_rx_response first =
+        copy_rx_response(&rx_.sring->ring[i & (rx_ring_size - 1)].rsp);
+    if (first.status > 0 && !(first.flags & (NETRXF_extra_info
+                                             | NETRXF_more_data))) {
+        // The common case: one slot, no extra info.
+        uint16_t id = rx_id_at_[i & (rx_ring_size - 1)];
+        rx_free_.push_back(id);
+        rx_.rsp_cons = i + 1;
+        if (first.id != id
+            || uint32_t(first.offset) + uint32_t(first.status) > page_size) {
+            counters_.backend_errors++;
+            counters_.rx_errors++;
+            return -EIO;
+        }
+        v->segs[0].data = rx_buffer(id) + first.offset;
+        // The backend's core wrote it: start fetching the frame's head
+        // now, while the caller takes the rest of the burst.
+        __builtin_prefetch(v->segs[0].data);
+        v->segs[0].len = uint16_t(first.status);
+        v->nsegs = 1;
+        v->info.len = uint32_t(first.status);
+        v->info.slots = 1;
+        v->info.flags = 0;
+        if (first.flags & NETRXF_csum_blank) {
+            v->info.flags |= packet_csum_blank;
+        }
+        if (first.flags & NETRXF_data_validated) {
+            v->info.flags |= packet_data_validated;
+        }
+        v->info.gso_type = XEN_NETIF_GSO_TYPE_NONE;
+        v->info.gso_size = 0;
+        return 1;
+    }
+    return take_rx_slow(v, prod, first);
+}
+
+// take_rx() for a packet whose first response 'first' is an error, empty,
+// or followed by extra info or more slots.
+int netif_frontend::take_rx_slow(frontend_rx_view *v, RING_IDX prod,
+                                 const netif_rx_response &first)
+{
+    // Find the packet's end first: it is taken only when complete.
+    RING_IDX i = rx_.rsp_cons;
     unsigned nslots = 1;
     bool extra = first.status >= 0 && (first.flags & NETRXF_extra_info);
     bool more = first.status >= 0 && (first.flags & NETRXF_more_data);
@@ -312,10 +454,11 @@ int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
         more = r.status > 0 && (r.flags & NETRXF_more_data);
     }
 
-    // Copy the data out and return every buffer of the packet.
-    int result = 1;
+    // Note where the data lies and return every buffer of the packet (the
+    // backend gets them only when they are posted again).
+    bool error = false;
     size_t len = 0;
-    uint16_t data_slots = 0;
+    size_t nsegs = 0;
     for (unsigned s = 0; s < nslots; s++) {
         RING_IDX idx = i + s;
         uint16_t id = rx_id_at_[idx & (rx_ring_size - 1)];
@@ -325,30 +468,30 @@ int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
         }
         netif_rx_response r = copy_rx_response(RING_GET_RESPONSE(&rx_, idx));
         if (r.status < 0) {
-            result = -EIO;
+            error = true;
             continue;
         }
         if (r.id != id || uint32_t(r.offset) + uint32_t(r.status) > page_size) {
             counters_.backend_errors++;
-            result = -EIO;
+            error = true;
             continue;
         }
-        data_slots++;
-        if (result == 1 && len + r.status <= cap) {
-            std::memcpy(buf + len, rx_buffer(id) + r.offset, r.status);
-        } else if (result == 1) {
-            result = -EMSGSIZE;
-        }
+        // nslots <= max_segs: the loop above stops there.
+        v->segs[nsegs].data = rx_buffer(id) + r.offset;
+        v->segs[nsegs].len = uint16_t(r.status);
+        nsegs++;
         len += r.status;
     }
     rx_.rsp_cons = i + nslots;
 
-    if (result == -EIO) {
+    if (error) {
         counters_.rx_errors++;
-        return result;
+        return -EIO;
     }
+    frontend_rx_packet *info = &v->info;
+    v->nsegs = nsegs;
     info->len = len;
-    info->slots = data_slots;
+    info->slots = uint16_t(nsegs);
     info->flags = 0;
     if (first.flags & NETRXF_csum_blank) {
         info->flags |= packet_csum_blank;
@@ -362,11 +505,68 @@ int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
         info->gso_type = gso.u.gso.type;
         info->gso_size = gso.u.gso.size;
     }
-    if (result == 1) {
-        counters_.rx_packets++;
-        counters_.rx_bytes += len;
+    return 1;
+}
+
+int netif_frontend::receive_view(frontend_rx_view *v)
+{
+    RING_IDX prod;
+    if (!rx_prod_acquire(&prod)) {
+        return -EIO;
     }
-    return result;
+    int r = take_rx(v, prod);
+    if (r == 1) {
+        counters_.rx_packets++;
+        counters_.rx_bytes += v->info.len;
+    }
+    return r;
+}
+
+size_t netif_frontend::receive_views(frontend_rx_view *views, size_t max)
+{
+    RING_IDX prod;
+    if (!rx_prod_acquire(&prod)) {
+        return 0;
+    }
+    size_t n = 0;
+    uint64_t bytes = 0;
+    while (n < max) {
+        int r = take_rx(&views[n], prod);
+        if (r == 0) {
+            break;
+        }
+        if (r == 1) {
+            bytes += views[n].info.len;
+            n++;
+        }
+    }
+    counters_.rx_packets += n;
+    counters_.rx_bytes += bytes;
+    return n;
+}
+
+int netif_frontend::receive(uint8_t *buf, size_t cap, frontend_rx_packet *info)
+{
+    RING_IDX prod;
+    if (!rx_prod_acquire(&prod)) {
+        return -EIO;
+    }
+    frontend_rx_view v;
+    int r = take_rx(&v, prod);
+    if (r != 1) {
+        return r;
+    }
+    *info = v.info;
+    if (v.info.len > cap) {
+        return -EMSGSIZE;
+    }
+    for (size_t k = 0; k < v.nsegs; k++) {
+        std::memcpy(buf, v.segs[k].data, v.segs[k].len);
+        buf += v.segs[k].len;
+    }
+    counters_.rx_packets++;
+    counters_.rx_bytes += v.info.len;
+    return 1;
 }
 
 bool netif_frontend::final_check_tx()

@@ -19,6 +19,7 @@
 #ifndef LINC_NETIF_FRONTEND_H
 #define LINC_NETIF_FRONTEND_H 1
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -72,6 +73,30 @@ struct frontend_rx_packet {
     uint8_t gso_type;
     uint16_t gso_size;
     uint16_t slots;             // data slots it used
+};
+
+// Where one slot's share of a packet queued by reserve_tx() goes: 'len'
+// bytes at 'data', in the slot's granted TX buffer.  '*tag' is the
+// caller's note of what it left in that buffer (see reserve_tx()).
+struct frontend_tx_segment {
+    uint8_t *data;
+    uint16_t len;
+    uint32_t *tag;
+};
+
+// Where one data slot of a packet taken by receive_view() lies, in the
+// slot's granted RX buffer.
+struct frontend_rx_segment {
+    const uint8_t *data;
+    uint16_t len;
+};
+
+// A packet taken by receive_view(): its metadata and its data in place.
+struct frontend_rx_view {
+    static constexpr size_t max_segs = netif_max_slots + netif_max_extras + 1;
+    frontend_rx_packet info;
+    size_t nsegs;
+    frontend_rx_segment segs[max_segs];
 };
 
 struct netif_frontend_counters {
@@ -132,6 +157,21 @@ public:
     // Queues one packet (not yet visible to the backend): 0, EAGAIN when
     // the ring or the buffers are full, EMSGSIZE when it cannot be sent.
     int send(const uint8_t *data, size_t len, const frontend_tx_meta &meta);
+    // Queues one packet of 'len' bytes as send() does, but copies nothing:
+    // fills segs[0..*nsegs) (at most netif_max_slots) with where its bytes
+    // go, for the caller to write before push_tx().  The TX buffers stay
+    // granted and keep what was written into them, so a caller that sends
+    // the same frame again and again need only rewrite what changes: each
+    // buffer has a tag, 0 at first and whenever send() writes the buffer,
+    // which the caller may set to say what it left there.  Errors as send().
+    int reserve_tx(size_t len, const frontend_tx_meta &meta,
+                   frontend_tx_segment *segs, size_t *nsegs);
+    // reserve_tx() for up to 'max' packets of 'len' bytes that each fit
+    // one slot (meta.offset + len <= page_size, no GSO): segs[i] is
+    // packet i's only segment.  Returns how many it queued: fewer when the
+    // ring or the buffers fill up, 0 also for packets it does not take.
+    size_t reserve_tx_burst(size_t len, const frontend_tx_meta &meta,
+                            size_t max, frontend_tx_segment *segs);
     // Publishes queued packets; notifies if the backend asked.  Returns
     // whether it notified.
     bool push_tx();
@@ -144,9 +184,35 @@ public:
     // the backend answered with an error or a malformed response.
     int receive(uint8_t *buf, size_t cap, frontend_rx_packet *info);
 
+    // Takes one received packet as receive() does, but copies nothing: '*v'
+    // says where its data lies, in the granted RX buffers, which stay the
+    // caller's to read until the next post_rx_buffers() or hostile() (which
+    // may hand them back to the backend).  1, 0 or -EIO as receive().
+    int receive_view(frontend_rx_view *v);
+    // receive_view() for up to 'max' packets: fills views[0..n) and returns
+    // n, stopping early when no complete packet is left.  Packets answered
+    // with an error are consumed and skipped (counted in rx_errors).
+    size_t receive_views(frontend_rx_view *views, size_t max);
+
     // Re-arm rsp_event before sleeping; true if responses arrived meanwhile.
     bool final_check_tx();
     bool final_check_rx();
+
+    // Hints for a polling loop (no memory barrier): whether the backend
+    // has published responses not yet consumed, and whether send() has
+    // room for a one-slot packet.
+    bool tx_responses_pending() const
+    {
+        return initialised_ && read_once(&tx_.sring->rsp_prod) != tx_.rsp_cons;
+    }
+    bool rx_responses_pending() const
+    {
+        return initialised_ && read_once(&rx_.sring->rsp_prod) != rx_.rsp_cons;
+    }
+    bool tx_room() const
+    {
+        return initialised_ && !tx_free_.empty() && RING_FREE_REQUESTS(&tx_) > 0;
+    }
 
     size_t tx_free_ids() const { return tx_free_.size(); }
     size_t rx_free_ids() const { return rx_free_.size(); }
@@ -158,6 +224,31 @@ public:
     int hostile(netif_hostile h, unsigned count = 1);
 
 private:
+    // The free request ids of one ring, last freed first taken: room for
+    // every id, so a push needs only a bound check (a backend that
+    // answers a request twice cannot overflow it).
+    template <size_t N>
+    class id_stack {
+    public:
+        size_t size() const { return n_; }
+        bool empty() const { return n_ == 0; }
+        uint16_t back() const { return ids_[n_ - 1]; }
+        void pop_back() { n_--; }
+        void push_back(uint16_t id)
+        {
+            if (n_ < N) {
+                ids_[n_++] = id;
+            }
+        }
+        uint16_t operator[](size_t i) const { return ids_[i]; }
+        const uint16_t *data() const { return ids_.data(); }
+        void shrink(size_t n) { n_ = n; }       // n <= size()
+
+    private:
+        std::array<uint16_t, N> ids_{};
+        size_t n_ = 0;
+    };
+
     void *page(size_t index);
     uint8_t *tx_buffer(uint16_t id);
     uint8_t *rx_buffer(uint16_t id);
@@ -165,6 +256,11 @@ private:
     void put_tx_request(const netif_tx_request &req);
     void put_tx_extra(const netif_extra_info &e);
     void publish_tx_raw();
+    int take_rx(frontend_rx_view *v, RING_IDX prod);
+    __attribute__((noinline)) int take_rx_slow(frontend_rx_view *v,
+                                               RING_IDX prod,
+                                               const netif_rx_response &first);
+    bool rx_prod_acquire(RING_IDX *prod);
 
     frontend_platform *platform_;
     netif_frontend_config config_;
@@ -174,8 +270,11 @@ private:
     grant_ref_t rx_ring_ref_ = 0;
     std::vector<grant_ref_t> tx_grefs_;
     std::vector<grant_ref_t> rx_grefs_;
-    std::vector<uint16_t> tx_free_;
-    std::vector<uint16_t> rx_free_;
+    std::vector<uint8_t *> tx_buf_;         // per id: its page
+    std::vector<uint8_t *> rx_buf_;
+    std::vector<uint32_t> tx_tag_;          // per id: see reserve_tx()
+    id_stack<tx_ring_size> tx_free_;
+    id_stack<rx_ring_size> rx_free_;
     std::vector<uint8_t> tx_busy_;          // per id
     std::vector<uint16_t> rx_id_at_;        // per ring slot: posted id
     std::vector<grant_ref_t> extra_grants_; // hostile grants to revoke

@@ -5,4 +5,6 @@ noinst_PROGRAMS = utilities/bench/linc-udpgen utilities/bench/linc-ringbench
 utilities_bench_linc_udpgen_SOURCES = utilities/bench/linc-udpgen.c
 utilities_bench_linc_ringbench_SOURCES = utilities/bench/linc-ringbench.c
 EXTRA_DIST += utilities/linc-bench
+# The emulated guests' instructions per packet, under callgrind.
+EXTRA_DIST += utilities/bench/cg-guest.sh utilities/bench/cg-calls.py
 TESTSUITE_AT += tests/bench.at

@@ -214,3 +214,24 @@ TEST(probe_frame, stamp_and_parse)
     copy[probe_frame::ip_off] = 0x4f;           // options: payload moves
     CHECK(!probe_frame::parse(copy, sizeof copy, &seq, &t));
 }
+
+TEST(probe_frame, parses_a_probe_behind_ip_options)
+{
+    probe_frame f;
+    f.build({2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}, 100);
+    f.stamp(7, 99);
+    // The same probe with 4 bytes of IPv4 options: the UDP header and
+    // the payload move back by 4.
+    uint8_t opt[104] = {};
+    std::memcpy(opt, f.data(), probe_frame::udp_off);
+    opt[probe_frame::ip_off] = 0x46;
+    std::memcpy(opt + probe_frame::udp_off + 4, f.data() + probe_frame::udp_off,
+                100 - probe_frame::udp_off);
+    uint64_t seq = 0, t = 0;
+    CHECK(probe_frame::parse(opt, sizeof opt, &seq, &t));
+    UNSIGNED_LONGLONGS_EQUAL(7, seq);
+    UNSIGNED_LONGLONGS_EQUAL(99, t);
+    // Without them the bytes at the usual place are not the magic.
+    opt[probe_frame::ip_off] = 0x45;
+    CHECK(!probe_frame::parse(opt, sizeof opt, &seq, &t));
+}

@@ -516,3 +516,178 @@ TEST(netif_rings, holding_rx_packets_asks_for_buffer_events)
     CHECK_FALSE(p->be->on_event(port));
     LONGS_EQUAL(0, p->be->counters().spurious_events);
 }
+
+TEST(netif_rings, reserve_tx_writes_in_place_and_keeps_the_buffers)
+{
+    // A 6000-byte packet at offset 100: two slots, 3996 + 2004 bytes.
+    std::vector<uint8_t> data(6000);
+    fill_packet(data.data(), data.size(), 5);
+    frontend_tx_meta m;
+    m.offset = 100;
+    frontend_tx_segment segs[netif_max_slots];
+    size_t n = 0;
+    LONGS_EQUAL(0, p->fe->reserve_tx(data.size(), m, segs, &n));
+    LONGS_EQUAL(2, n);
+    LONGS_EQUAL(page_size - 100, segs[0].len);
+    LONGS_EQUAL(6000 - (page_size - 100), segs[1].len);
+    LONGS_EQUAL(0, *segs[0].tag);
+    LONGS_EQUAL(0, *segs[1].tag);
+    std::memcpy(segs[0].data, data.data(), segs[0].len);
+    std::memcpy(segs[1].data, data.data() + segs[0].len, segs[1].len);
+    *segs[0].tag = 1;
+    *segs[1].tag = 2;
+    p->fe->push_tx();
+    LONGS_EQUAL(1, p->tx());
+    LONGS_EQUAL(6000, p->pool[0].len);
+    CHECK(check_packet(p->pool[0].data, 6000, 5));
+    LONGS_EQUAL(1, p->fe->reap_tx());
+    LONGS_EQUAL(1, p->fe->counters().tx_okay);
+
+    // The freed buffers come back (last freed, first taken) with their
+    // data and tags: only what changes need be written.
+    m.offset = 0;
+    LONGS_EQUAL(0, p->fe->reserve_tx(100, m, segs, &n));
+    LONGS_EQUAL(1, n);
+    CHECK(*segs[0].tag == 1 || *segs[0].tag == 2);
+    uint32_t *tag = segs[0].tag;
+    LONGS_EQUAL(0, p->fe->reserve_tx(100, m, segs, &n));
+    CHECK(*segs[0].tag == 3 - *tag);
+    *segs[0].tag = 7;
+    p->fe->push_tx();
+    LONGS_EQUAL(2, p->tx());
+    LONGS_EQUAL(2, p->fe->reap_tx());
+    // send() takes the buffer tagged 7 (freed last) and writes it: its tag
+    // goes back to 0.
+    uint8_t small[60] = {1, 2, 3};
+    LONGS_EQUAL(0, p->fe->send(small, sizeof small, {}));
+    p->fe->push_tx();
+    LONGS_EQUAL(1, p->tx());
+    LONGS_EQUAL(60, p->pool[0].len);
+    LONGS_EQUAL(2, p->pool[0].data[1]);
+    LONGS_EQUAL(1, p->fe->reap_tx());
+    LONGS_EQUAL(0, p->fe->reserve_tx(100, m, segs, &n));
+    LONGS_EQUAL(0, *segs[0].tag);
+    LONGS_EQUAL(5, p->fe->counters().tx_queued);
+}
+
+TEST(netif_rings, reserve_tx_errors_as_send)
+{
+    frontend_tx_segment segs[netif_max_slots];
+    size_t n = 99;
+    LONGS_EQUAL(EMSGSIZE, p->fe->reserve_tx(0, {}, segs, &n));
+    LONGS_EQUAL(EMSGSIZE, p->fe->reserve_tx(XEN_NETIF_MAX_TX_SIZE + 1, {},
+                                            segs, &n));
+    LONGS_EQUAL(99, n);
+    for (size_t i = 0; i < 256; i++) {
+        LONGS_EQUAL(0, p->fe->reserve_tx(64, {}, segs, &n));
+    }
+    CHECK_FALSE(p->fe->tx_room());
+    LONGS_EQUAL(EAGAIN, p->fe->reserve_tx(64, {}, segs, &n));
+    CHECK_FALSE(p->fe->tx_responses_pending());
+    p->fe->push_tx();
+    LONGS_EQUAL(64, p->tx(64));
+    CHECK(p->fe->tx_responses_pending());
+    LONGS_EQUAL(64, p->fe->reap_tx());
+    CHECK(p->fe->tx_room());
+}
+
+TEST(netif_rings, receive_view_points_into_the_rx_buffers)
+{
+    LONGS_EQUAL(256, p->fe->post_rx_buffers(1000));
+    CHECK_FALSE(p->fe->rx_responses_pending());
+    std::vector<uint8_t> big(9000), small(80);
+    fill_packet(big.data(), big.size(), 3);
+    fill_packet(small.data(), small.size(), 4);
+    packet_view v[2] = {{big.data(), 9000, 0, 0, 0},
+                        {small.data(), 80, packet_data_validated, 0, 0}};
+    LONGS_EQUAL(2, p->be->rx_burst(v, 2));
+    CHECK(p->fe->rx_responses_pending());
+
+    frontend_rx_view rv;
+    LONGS_EQUAL(1, p->fe->receive_view(&rv));
+    LONGS_EQUAL(9000, rv.info.len);
+    CHECK(rv.nsegs >= 3);
+    LONGS_EQUAL(rv.nsegs, rv.info.slots);
+    std::vector<uint8_t> joined;
+    for (size_t k = 0; k < rv.nsegs; k++) {
+        joined.insert(joined.end(), rv.segs[k].data,
+                      rv.segs[k].data + rv.segs[k].len);
+    }
+    LONGS_EQUAL(9000, joined.size());
+    CHECK(check_packet(joined.data(), 9000, 3));
+
+    frontend_rx_view rv2;
+    LONGS_EQUAL(1, p->fe->receive_view(&rv2));
+    LONGS_EQUAL(80, rv2.info.len);
+    LONGS_EQUAL(1, rv2.nsegs);
+    LONGS_EQUAL(packet_data_validated, rv2.info.flags);
+    CHECK(check_packet(rv2.segs[0].data, 80, 4));
+    // Both views still hold until the buffers are posted again.
+    CHECK(check_packet(rv.segs[0].data, rv.segs[0].len, 3));
+    LONGS_EQUAL(0, p->fe->receive_view(&rv2));
+    CHECK_FALSE(p->fe->rx_responses_pending());
+    LONGS_EQUAL(2, p->fe->counters().rx_packets);
+    LONGS_EQUAL(9080, p->fe->counters().rx_bytes);
+    LONGS_EQUAL(rv.nsegs + 1, p->fe->rx_free_ids());
+    LONGS_EQUAL(rv.nsegs + 1, p->fe->post_rx_buffers(1000));
+}
+
+TEST(netif_rings, bursts_of_one_slot_packets_both_ways)
+{
+    frontend_tx_segment segs[300];
+    frontend_tx_meta m;
+    m.offset = 64;
+    // Not one slot each, or GSO: none taken.
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(page_size - 63, m, 8, segs));
+    frontend_tx_meta g;
+    g.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+    g.gso_size = 1000;
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(100, g, 8, segs));
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(0, {}, 8, segs));
+
+    m.flags = packet_csum_blank;
+    LONGS_EQUAL(250, p->fe->reserve_tx_burst(page_size - 64, m, 250, segs));
+    LONGS_EQUAL(6, p->fe->reserve_tx_burst(100, {}, 300, segs + 250));
+    LONGS_EQUAL(0, p->fe->reserve_tx_burst(100, {}, 300, segs));
+    LONGS_EQUAL(256, p->fe->counters().tx_queued);
+    for (size_t i = 0; i < 256; i++) {
+        fill_packet(segs[i].data, segs[i].len, uint32_t(i));
+    }
+    p->fe->push_tx();
+    for (size_t done = 0; done < 256;) {
+        size_t n = p->tx(64);
+        CHECK(n > 0);
+        for (size_t i = 0; i < n; i++) {
+            size_t k = done + i;
+            LONGS_EQUAL(k < 250 ? page_size - 64 : 100, p->pool[i].len);
+            LONGS_EQUAL(k < 250 ? packet_csum_blank : 0, p->pool[i].flags);
+            CHECK(check_packet(p->pool[i].data, p->pool[i].len, uint32_t(k)));
+        }
+        done += n;
+    }
+    LONGS_EQUAL(256, p->fe->reap_tx());
+    LONGS_EQUAL(256, p->fe->counters().tx_okay);
+    LONGS_EQUAL(256, p->fe->tx_free_ids());
+
+    // Back: a burst of views, one error-free multi-slot packet among them.
+    LONGS_EQUAL(256, p->fe->post_rx_buffers(1000));
+    std::vector<uint8_t> d(5000);
+    std::vector<packet_view> pv;
+    for (uint32_t k = 0; k < 10; k++) {
+        pv.push_back({d.data(), k == 4 ? 5000u : 60u + k, 0, 0, 0});
+    }
+    fill_packet(d.data(), d.size(), 77);
+    LONGS_EQUAL(10, p->be->rx_burst(pv.data(), pv.size()));
+    std::vector<frontend_rx_view> views(8);
+    LONGS_EQUAL(8, p->fe->receive_views(views.data(), 8));
+    for (uint32_t k = 0; k < 8; k++) {
+        LONGS_EQUAL(k == 4 ? 5000 : 60 + k, views[k].info.len);
+        LONGS_EQUAL(k == 4 ? 2 : 1, views[k].nsegs);
+        CHECK(check_packet(views[k].segs[0].data, views[k].segs[0].len, 77));
+    }
+    LONGS_EQUAL(2, p->fe->receive_views(views.data(), 8));
+    LONGS_EQUAL(69, views[1].info.len);
+    LONGS_EQUAL(0, p->fe->receive_views(views.data(), 8));
+    LONGS_EQUAL(10, p->fe->counters().rx_packets);
+    LONGS_EQUAL(11, p->fe->rx_free_ids());
+}

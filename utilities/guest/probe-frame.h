@@ -13,7 +13,9 @@
 // 10.1.0.0 + k, so that every flow differs in the source address and up to
 // 64000 flows also in the source port.  Only those fields, the IP header
 // checksum, the sequence number and the time change from frame to frame;
-// everything else is built once.
+// everything else is built once.  They all lie in the first min_size
+// bytes, so a sender that keeps a copy of the frame in place (a granted
+// buffer) rewrites only those: write_flow() and stamp() on its copy.
 
 #ifndef LINC_GUEST_PROBE_FRAME_H
 #define LINC_GUEST_PROBE_FRAME_H 1
@@ -34,6 +36,8 @@ public:
     static constexpr size_t payload_off = udp_off + 8;
     static constexpr size_t probe_len = 4 + 8 + 8;
     static constexpr size_t min_size = payload_off + probe_len;     // 62
+    // parse() reads no further than this (an IPv4 header with options).
+    static constexpr size_t max_parse_len = eth_len + 60 + 8 + probe_len;
     static constexpr size_t max_size = 65535;      // XEN_NETIF_MAX_TX_SIZE
     static constexpr uint32_t max_flows = 1000000;
     static constexpr uint32_t base_src_ip = 0x0a010000;   // 10.1.0.0
@@ -79,30 +83,46 @@ public:
     }
 
     // Rewrites the fields that identify flow 'flow' (< max_flows).
-    void set_flow(uint32_t flow)
+    void set_flow(uint32_t flow) { write_flow(f_, flow); }
+
+    // The same in 'frame', a copy of this frame (for any flow).
+    void write_flow(uint8_t *frame, uint32_t flow) const
     {
-        uint8_t *ip = f_ + ip_off;
+        uint8_t *ip = frame + ip_off;
         uint32_t a = src_ip(flow);
         put32(ip + 12, a);
         uint32_t sum = base_sum_ + (a >> 16) + (a & 0xffff);
         sum = (sum & 0xffff) + (sum >> 16);
         sum = (sum & 0xffff) + (sum >> 16);
         put16(ip + 10, static_cast<uint16_t>(~sum));
-        put16(f_ + udp_off, src_port(flow));
+        put16(frame + udp_off, src_port(flow));
     }
 
     // Writes the sequence number and send time.
-    void stamp(uint64_t seq, uint64_t send_ns)
+    void stamp(uint64_t seq, uint64_t send_ns) { stamp(f_, seq, send_ns); }
+
+    // The same in 'frame', a copy of a probe frame.
+    static void stamp(uint8_t *frame, uint64_t seq, uint64_t send_ns)
     {
-        put64(f_ + payload_off + 4, seq);
-        put64(f_ + payload_off + 12, send_ns);
+        put64(frame + payload_off + 4, seq);
+        put64(frame + payload_off + 12, send_ns);
     }
 
     // Whether 'frame' ('len' bytes) is a probe (IPv4 with any header
     // length, UDP, the magic); if so its sequence number and send time.
+    // Reads at most the first max_parse_len bytes: a caller can pass a
+    // copy of a frame's start, with 'len' the bytes copied.
     static bool parse(const uint8_t *frame, size_t len, uint64_t *seq,
                       uint64_t *send_ns)
     {
+        // Our own frames first: IPv4 without options, UDP, the magic.
+        if (len >= min_size
+            && (get32(frame + eth_len - 2) & 0xffffff00u) == 0x08004500u
+            && frame[ip_off + 9] == 17 && get32(frame + payload_off) == magic) {
+            *seq = get64(frame + payload_off + 4);
+            *send_ns = get64(frame + payload_off + 12);
+            return true;
+        }
         if (len < min_size || frame[12] != 0x08 || frame[13] != 0x00
             || (frame[ip_off] >> 4) != 4 || frame[ip_off + 9] != 17) {
             return false;
@@ -131,29 +151,48 @@ public:
     }
 
 private:
+    // Network byte order, any alignment.
+    template <typename T>
+    static T swap_be(T v)       // host <-> big endian
+    {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if constexpr (sizeof v == 2) {
+            return __builtin_bswap16(v);
+        } else if constexpr (sizeof v == 4) {
+            return __builtin_bswap32(v);
+        } else {
+            return __builtin_bswap64(v);
+        }
+#else
+        return v;
+#endif
+    }
     static void put16(uint8_t *p, uint16_t v)
     {
-        p[0] = static_cast<uint8_t>(v >> 8);
-        p[1] = static_cast<uint8_t>(v);
+        v = swap_be(v);
+        std::memcpy(p, &v, sizeof v);
     }
     static void put32(uint8_t *p, uint32_t v)
     {
-        put16(p, static_cast<uint16_t>(v >> 16));
-        put16(p + 2, static_cast<uint16_t>(v));
+        v = swap_be(v);
+        std::memcpy(p, &v, sizeof v);
     }
     static void put64(uint8_t *p, uint64_t v)
     {
-        put32(p, static_cast<uint32_t>(v >> 32));
-        put32(p + 4, static_cast<uint32_t>(v));
+        v = swap_be(v);
+        std::memcpy(p, &v, sizeof v);
     }
     static uint32_t get32(const uint8_t *p)
     {
-        return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16
-               | uint32_t(p[2]) << 8 | p[3];
+        uint32_t v;
+        std::memcpy(&v, p, sizeof v);
+        return swap_be(v);
     }
     static uint64_t get64(const uint8_t *p)
     {
-        return uint64_t(get32(p)) << 32 | get32(p + 4);
+        uint64_t v;
+        std::memcpy(&v, p, sizeof v);
+        return swap_be(v);
     }
 
     uint8_t f_[max_size] = {};
