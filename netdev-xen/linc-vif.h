@@ -134,9 +134,10 @@ bool linc_vif_takes_partial_csum(const struct linc_vif *);
 
 /* Switch -> guest: delivers up to 'n' packets to queue 'qid'; the rest are
  * dropped and counted.  Returns how many were delivered.  With
- * 'foreign_failed' ('n' entries), a packet with 'frags' whose guest-to-guest
- * copy failed on the source's side is flagged there instead (the caller
- * asks the source with linc_vif_fetch() whose fault it was). */
+ * 'foreign_failed' ('n' entries, each written: false unless flagged), a
+ * packet with 'frags' whose guest-to-guest copy failed on the source's side
+ * is flagged there instead (the caller asks the source with
+ * linc_vif_fetch() whose fault it was). */
 int linc_vif_send(struct linc_vif *, int qid, const struct linc_vif_pkt *,
                   int n);
 int linc_vif_send_ex(struct linc_vif *, int qid, const struct linc_vif_pkt *,

@@ -541,9 +541,16 @@ int linc_vif_send_ex(struct linc_vif *v, int qid,
                      const struct linc_vif_pkt *pkts, int n,
                      bool *foreign_failed)
 {
-
+    if (n <= 0) {
+        return 0;
+    }
+    // Every entry is an answer, also for packets dropped before any copy
+    // (no queue, no backend, a full ring).
+    if (foreign_failed) {
+        std::fill(foreign_failed, foreign_failed + n, false);
+    }
     int nq = linc_vif_n_queues(v);
-    if (!nq || n <= 0) {
+    if (!nq) {
         return 0;
     }
     vif_queue &q = *v->queues[static_cast<unsigned>(qid < 0 ? 0 : qid) % nq];
