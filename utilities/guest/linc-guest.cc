@@ -811,6 +811,10 @@ public:
 
     domid_t domid() const { return go_.domid; }
     bool failed() const { return state_ == state::failed; }
+    // A generator sends nothing while held: until every guest of the
+    // process is connected, so that the first frames do not meet a
+    // destination vif that is not there yet.
+    void set_gen_held(bool held) { gen_held_ = held; }
     bool connected() const { return state_ == state::connected; }
     bool initial() const { return state_ == state::initial; }
 
@@ -985,7 +989,7 @@ public:
                 return false;
             }
         }
-        if (mode_ == mode::gen
+        if (mode_ == mode::gen && !gen_held_
             && !(go_.gen_count && gen_seq_ >= go_.gen_count)) {
             bool room = false;
             for (fe_queue &q : conn_.queues) {
@@ -1024,7 +1028,7 @@ public:
         }
         if (mode_ == mode::tap) {
             busy |= tap_transmit();
-        } else if (mode_ == mode::gen) {
+        } else if (mode_ == mode::gen && !gen_held_) {
             busy |= generate(now, wake_ns);
         }
         return busy;
@@ -1374,6 +1378,7 @@ private:
     bool hotplugged_ = false;
     netif_hostile hostile_kind_{};
     bool hostile_done_ = true;
+    bool gen_held_ = false;     // set_gen_held()
     std::string fail_msg_;
     uint64_t created_ns_ = 0;
     uint64_t start_ns_ = 0;
@@ -1515,8 +1520,13 @@ int main(int argc, char **argv)
 
         bool busy = false;
         uint64_t wake_ns = now + 100000000;     // at most 100 ms asleep
+        bool all_up = true;
+        for (auto &g : guests) {
+            all_up &= g->connected() || g->failed();
+        }
         for (auto &g : guests) {
             g->check_backend(now, false);
+            g->set_gen_held(!all_up);
             busy |= g->step(now, &wake_ns);
         }
 
