@@ -193,7 +193,8 @@ struct linc_thread {
     unsigned int index;
     int cpu;                    /* Pinned CPU, or -1. */
     pthread_t thread;
-    struct latch exit_latch;
+    struct latch exit_latch;    /* Wakes the thread when it sleeps. */
+    atomic_bool exit_requested; /* Polled: latch_is_set() is a syscall. */
     struct linc_poll *polls;
     size_t n_polls;
     struct hmap ports;          /* Of linc_port_ref: outputs, no locks. */
@@ -2105,7 +2106,7 @@ linc_thread_main(void *t_)
 {
     struct linc_thread *t = t_;
     struct linc_dp *dp = t->dp;
-    uint64_t last_rx = linc_now_us();
+    uint64_t idle_since = 0;        /* First empty poll of a dry spell. */
     unsigned int spin_us = dp->idle_spin_us;
     unsigned int iterations = 0;
     bool woken = false;
@@ -2122,9 +2123,16 @@ linc_thread_main(void *t_)
         }
     }
 
-    while (!latch_is_set(&t->exit_latch)) {
+    for (;;) {
+        uint64_t now;
+        bool exiting;
         int n = 0;
 
+        atomic_read_explicit(&t->exit_requested, &exiting,
+                             memory_order_acquire);
+        if (exiting) {
+            break;
+        }
         for (size_t i = 0; i < t->n_polls; i++) {
             n += linc_poll_rxq(t, &t->polls[i]);
         }
@@ -2140,10 +2148,15 @@ linc_thread_main(void *t_)
             }
             atomic_add_relaxed(&t->n_packets, n, &orig);
             atomic_add_relaxed(&t->n_busy_iterations, 1, &orig);
-            last_rx = linc_now_us();
+            /* The clock is read only once the rings run dry. */
+            idle_since = 0;
         } else {
             atomic_add_relaxed(&t->n_idle_iterations, 1, &orig);
-            if (!dp->busy_poll && linc_now_us() - last_rx >= spin_us) {
+            now = linc_now_us();
+            if (!idle_since) {
+                idle_since = now;
+            }
+            if (!dp->busy_poll && now - idle_since >= spin_us) {
                 /* Idle: sleep until a port has packets or we must exit.
                  * poll_block() quiesces RCU while it sleeps. */
                 COVERAGE_INC(linc_thread_sleep);
@@ -2153,7 +2166,7 @@ linc_thread_main(void *t_)
                 }
                 latch_wait(&t->exit_latch);
                 poll_block();
-                last_rx = linc_now_us();
+                idle_since = 0;
                 woken = true;
                 continue;
             }
@@ -2175,6 +2188,8 @@ linc_threads_stop(struct linc_dp *dp)
     OVS_REQUIRES(dp->port_mutex)
 {
     for (unsigned int i = 0; i < dp->n_threads; i++) {
+        atomic_store_explicit(&dp->threads[i]->exit_requested, true,
+                              memory_order_release);
         latch_set(&dp->threads[i]->exit_latch);
     }
     for (unsigned int i = 0; i < dp->n_threads; i++) {
@@ -2222,6 +2237,7 @@ linc_threads_start(struct linc_dp *dp)
         t->index = i;
         t->cpu = i < dp->n_cpus ? dp->cpus[i] : -1;
         latch_init(&t->exit_latch);
+        atomic_init(&t->exit_requested, false);
         hmap_init(&t->ports);
         atomic_init(&t->n_packets, 0);
         atomic_init(&t->n_sleeps, 0);
