@@ -2152,7 +2152,8 @@ linc_thread_main(void *t_)
             idle_since = 0;
         } else {
             atomic_add_relaxed(&t->n_idle_iterations, 1, &orig);
-            now = linc_now_us();
+            /* Busy mode never sleeps, so it needs no clock. */
+            now = dp->busy_poll ? 0 : linc_now_us();
             if (!idle_since) {
                 idle_since = now;
             }
