@@ -158,6 +158,31 @@ xenbus_state vif_xenbus::read_frontend_state()
     return v ? static_cast<xenbus_state>(*v) : xenbus_state::unknown;
 }
 
+std::string quote_guest_value(const std::string &s, size_t max)
+{
+    // Guest-written bytes go into OVSDB (which takes only UTF-8), xenstore
+    // and logs: printable ASCII passes, everything else is \xNN, and the
+    // result is bounded whatever the guest wrote.
+    static const char hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    size_t i = 0;
+    for (; i < s.size() && i < max; i++) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            out += static_cast<char>(c);
+        } else {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    out += '"';
+    if (i < s.size()) {
+        out += "... (" + std::to_string(s.size()) + " bytes)";
+    }
+    return out;
+}
+
 bool vif_xenbus::read_queue(const std::string &dir, vif_queue_params *q,
                             std::string *why)
 {
@@ -170,30 +195,33 @@ bool vif_xenbus::read_queue(const std::string &dir, vif_queue_params *q,
     q->tx_ring_ref = static_cast<grant_ref_t>(*tx);
     q->rx_ring_ref = static_cast<grant_ref_t>(*rx);
 
-    auto single = xs_.read(dir + "/event-channel");
-    if (single) {
-        auto ch = parse_xs_uint(single, UINT32_MAX);
-        if (!ch) {
-            *why = dir + ": bad event-channel";
+    // As netback's connect_data_rings(): the split pair if the frontend
+    // wrote it, otherwise one channel for both directions.
+    auto etx_s = xs_.read(dir + "/event-channel-tx");
+    auto erx_s = xs_.read(dir + "/event-channel-rx");
+    if (etx_s || erx_s) {
+        auto etx = parse_xs_uint(etx_s, UINT32_MAX);
+        auto erx = parse_xs_uint(erx_s, UINT32_MAX);
+        if (!etx || !erx) {
+            *why = dir + ": missing or bad event-channel-tx/event-channel-rx";
             return false;
         }
-        q->evtchn_tx = q->evtchn_rx = static_cast<evtchn_port_t>(*ch);
-        q->split = false;
+        if (!features_.split_event_channels) {
+            *why = dir + ": split event channels were not offered";
+            return false;
+        }
+        q->evtchn_tx = static_cast<evtchn_port_t>(*etx);
+        q->evtchn_rx = static_cast<evtchn_port_t>(*erx);
+        q->split = true;
         return true;
     }
-    auto etx = parse_xs_uint(xs_.read(dir + "/event-channel-tx"), UINT32_MAX);
-    auto erx = parse_xs_uint(xs_.read(dir + "/event-channel-rx"), UINT32_MAX);
-    if (!etx || !erx) {
-        *why = dir + ": missing or bad event channels";
+    auto ch = parse_xs_uint(xs_.read(dir + "/event-channel"), UINT32_MAX);
+    if (!ch) {
+        *why = dir + ": missing or bad event-channel";
         return false;
     }
-    if (!features_.split_event_channels) {
-        *why = dir + ": split event channels were not offered";
-        return false;
-    }
-    q->evtchn_tx = static_cast<evtchn_port_t>(*etx);
-    q->evtchn_rx = static_cast<evtchn_port_t>(*erx);
-    q->split = true;
+    q->evtchn_tx = q->evtchn_rx = static_cast<evtchn_port_t>(*ch);
+    q->split = false;
     return true;
 }
 
@@ -227,27 +255,35 @@ bool vif_xenbus::read_frontend(std::string *why)
     p.ipv6_csum_offload = *csum6 && features_.ipv6_csum_offload;
     p.rx_notify = *notify;
 
+    // netif.h: a frontend that uses one queue writes its ring and event
+    // channel keys at the top level "as before", whether or not it also
+    // writes multi-queue-num-queues (Linux's netfront writes it, = 1,
+    // whenever the backend offers multi-queue); only with more than one
+    // queue do they move to queue-N/.
+    uint64_t nq = 1;
     auto nq_s = xs_.read(fe + "/multi-queue-num-queues");
-    if (!nq_s) {
-        vif_queue_params q;
-        if (!read_queue(fe, &q, why)) {
+    if (nq_s) {
+        auto v = parse_xs_uint(nq_s, max_queues_limit);
+        if (!v || *v < 1) {
+            *why = "bad multi-queue-num-queues "
+                   + quote_guest_value(*nq_s, 32);
             return false;
         }
-        p.queues.push_back(q);
-    } else {
-        auto nq = parse_xs_uint(nq_s, max_queues_limit);
-        if (!nq || *nq < 1 || *nq > features_.max_queues) {
-            *why = "frontend asks for " + *nq_s + " queues, more than the "
+        if (*v > features_.max_queues) {
+            *why = "frontend asks for " + std::to_string(*v)
+                   + " queues, more than the "
                    + std::to_string(features_.max_queues) + " offered";
             return false;
         }
-        for (uint64_t i = 0; i < *nq; i++) {
-            vif_queue_params q;
-            if (!read_queue(fe + "/queue-" + std::to_string(i), &q, why)) {
-                return false;
-            }
-            p.queues.push_back(q);
+        nq = *v;
+    }
+    for (uint64_t i = 0; i < nq; i++) {
+        vif_queue_params q;
+        std::string dir = nq == 1 ? fe : fe + "/queue-" + std::to_string(i);
+        if (!read_queue(dir, &q, why)) {
+            return false;
         }
+        p.queues.push_back(q);
     }
     params_ = p;
     return true;

@@ -109,6 +109,11 @@ struct vif_frontend_params {
 std::optional<uint64_t> parse_xs_uint(const std::optional<std::string> &,
                                       uint64_t max);
 
+// 's' (guest-written bytes) as a double-quoted printable-ASCII string fit
+// for OVSDB, xenstore and logs: other bytes become \xNN, and at most 'max'
+// bytes of 's' are shown, followed by its length if it was longer.
+std::string quote_guest_value(const std::string &s, size_t max);
+
 class vif_xenbus {
 public:
     // What the caller should do after run().

@@ -231,6 +231,120 @@ TEST(vif_xenbus, split_event_channels_and_queues)
     LONGS_EQUAL(41, v.params().queues[1].evtchn_rx);
 }
 
+// Exactly what Linux 6.1's xen-netfront wrote on real Xen 4.17 when the
+// backend offered multi-queue-max-queues = 1 and split event channels: it
+// writes multi-queue-num-queues = 1 (it writes the key whenever the backend
+// advertises multi-queue) and, for one queue, the ring and event-channel
+// keys at the top level, as netif.h says.
+TEST(vif_xenbus, linux_61_single_queue_frontend)
+{
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(0, v.start());
+    const std::pair<const char *, const char *> written[] = {
+        {"backend", "/local/domain/0/backend/vif/5/0"}, {"backend-id", "0"},
+        {"handle", "0"}, {"mac", "00:16:3e:00:00:02"}, {"trusted", "1"},
+        {"mtu", "1500"}, {"multi-queue-num-queues", "1"},
+        {"tx-ring-ref", "520"}, {"rx-ring-ref", "521"},
+        {"event-channel-tx", "8"}, {"event-channel-rx", "9"},
+        {"request-rx-copy", "1"}, {"feature-rx-notify", "1"},
+        {"feature-sg", "1"}, {"feature-gso-tcpv4", "1"},
+        {"feature-gso-tcpv6", "1"}, {"feature-ipv6-csum-offload", "1"},
+    };
+    for (const auto &kv : written) {
+        xs.write(fe + "/" + kv.first, kv.second);
+    }
+    xs.write(fe + "/state", "4");
+    CHECK_TEXT(v.run() == vif_xenbus::action::connect, v.last_error().c_str());
+    LONGS_EQUAL(1, v.params().queues.size());
+    const vif_queue_params &q = v.params().queues[0];
+    LONGS_EQUAL(520, q.tx_ring_ref);
+    LONGS_EQUAL(521, q.rx_ring_ref);
+    CHECK(q.split);
+    LONGS_EQUAL(8, q.evtchn_tx);
+    LONGS_EQUAL(9, q.evtchn_rx);
+    CHECK(v.params().sg);
+    CHECK(v.params().gso_tcpv4);
+    CHECK(v.params().gso_tcpv6);
+    CHECK(v.params().ipv6_csum_offload);
+    CHECK(v.params().rx_notify);
+}
+
+// The same guest answering a backend that offers no split event channels:
+// one event-channel key, still at the top level.
+TEST(vif_xenbus, linux_61_single_queue_one_event_channel)
+{
+    features.split_event_channels = false;
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(0, v.start());
+    xs.write(fe + "/multi-queue-num-queues", "1");
+    xs.write(fe + "/tx-ring-ref", "520");
+    xs.write(fe + "/rx-ring-ref", "521");
+    xs.write(fe + "/event-channel", "8");
+    xs.write(fe + "/request-rx-copy", "1");
+    xs.write(fe + "/feature-rx-notify", "1");
+    xs.write(fe + "/state", "4");
+    CHECK_TEXT(v.run() == vif_xenbus::action::connect, v.last_error().c_str());
+    LONGS_EQUAL(1, v.params().queues.size());
+    CHECK(!v.params().queues[0].split);
+    LONGS_EQUAL(8, v.params().queues[0].evtchn_tx);
+    LONGS_EQUAL(8, v.params().queues[0].evtchn_rx);
+}
+
+// One queue means the top level even if a queue-0 directory exists too:
+// netback reads only the top level then, and so do we.
+TEST(vif_xenbus, one_queue_ignores_a_queue_directory)
+{
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(0, v.start());
+    write_good_frontend();
+    xs.write(fe + "/multi-queue-num-queues", "1");
+    xs.write(fe + "/queue-0/tx-ring-ref", "100");
+    xs.write(fe + "/queue-0/rx-ring-ref", "101");
+    xs.write(fe + "/queue-0/event-channel", "102");
+    xs.write(fe + "/state", "4");
+    CHECK_TEXT(v.run() == vif_xenbus::action::connect, v.last_error().c_str());
+    LONGS_EQUAL(8, v.params().queues[0].tx_ring_ref);
+    LONGS_EQUAL(3, v.params().queues[0].evtchn_tx);
+}
+
+// Several queues: every ring key in queue-N/, split or single event
+// channels per queue.
+TEST(vif_xenbus, two_queues_with_one_event_channel_each)
+{
+    features.max_queues = 2;
+    vif_xenbus v(xs, 0, 5, 0, features);
+    v.start();
+    xs.write(fe + "/request-rx-copy", "1");
+    xs.write(fe + "/feature-rx-notify", "1");
+    xs.write(fe + "/multi-queue-num-queues", "2");
+    for (int q = 0; q < 2; q++) {
+        std::string d = fe + "/queue-" + std::to_string(q);
+        xs.write(d + "/tx-ring-ref", std::to_string(10 + q));
+        xs.write(d + "/rx-ring-ref", std::to_string(20 + q));
+        xs.write(d + "/event-channel", std::to_string(30 + q));
+    }
+    xs.write(fe + "/state", "4");
+    CHECK_TEXT(v.run() == vif_xenbus::action::connect, v.last_error().c_str());
+    LONGS_EQUAL(2, v.params().queues.size());
+    CHECK(!v.params().queues[1].split);
+    LONGS_EQUAL(11, v.params().queues[1].tx_ring_ref);
+    LONGS_EQUAL(31, v.params().queues[1].evtchn_rx);
+}
+
+// Several queues with the ring keys at the top level only is not a valid
+// multi-queue frontend: refused with a reason naming the queue directory.
+TEST(vif_xenbus, two_queues_without_queue_directories_are_refused)
+{
+    features.max_queues = 2;
+    vif_xenbus v(xs, 0, 5, 0, features);
+    v.start();
+    write_good_frontend();
+    xs.write(fe + "/multi-queue-num-queues", "2");
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_CONTAINS("queue-0", v.last_error().c_str());
+}
+
 TEST(vif_xenbus, hostile_frontends_fail_the_handshake_only)
 {
     struct {
@@ -244,6 +358,8 @@ TEST(vif_xenbus, hostile_frontends_fail_the_handshake_only)
         {"event-channel", ""},
         {"feature-sg", "2"},
         {"multi-queue-num-queues", "9"},
+        {"multi-queue-num-queues", "0"},
+        {"multi-queue-num-queues", "01x"},
     };
     for (auto &c : cases) {
         fake_store s;
@@ -317,4 +433,29 @@ TEST(vif_xenbus, claimer_answers_only_vif_linc_devices)
     xs.write(base + "/9/1/state", "1");
     LONGS_EQUAL(1, c.run());
     STRCMP_EQUAL("2", xs.kv[base + "/9/1/state"].c_str());
+}
+
+TEST(vif_xenbus, guest_bytes_in_errors_are_quoted_and_bounded)
+{
+    STRCMP_EQUAL("\"ab\\x0a\\xff\\x22\"",
+                 quote_guest_value(std::string("ab\n\xff\""), 32).c_str());
+    STRCMP_EQUAL("\"abc\"... (5 bytes)",
+                 quote_guest_value("abcde", 3).c_str());
+
+    vif_xenbus v(xs, 0, 5, 0, features);
+    LONGS_EQUAL(0, v.start());
+    write_good_frontend();
+    std::string junk(3000, '\xff');
+    for (size_t i = 0; i < junk.size(); i += 7) {
+        junk[i] = '\n';
+    }
+    xs.write(fe + "/multi-queue-num-queues", junk);
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::none);
+    const std::string &err = xs.kv[be + "/error"];
+    CHECK(err.size() < 256);
+    for (unsigned char c : err) {
+        CHECK(c >= 0x20 && c < 0x7f);
+    }
+    STRCMP_CONTAINS("(3000 bytes)", err.c_str());
 }
