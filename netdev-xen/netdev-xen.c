@@ -192,8 +192,11 @@ netdev_xen_construct(struct netdev *netdev)
 
     ovs_mutex_init(&dev->mutex);
     dev->connect_seq = seq_create();
+    /* fe:ff:ff:ff:ff:ff, as Linux netback gives every vif: locally
+     * administered, so that no bridge takes it as its own address, and
+     * above any real MAC. */
     dev->mac = eth_addr_broadcast;
-    dev->mac.ea[0] = 0xfe;      /* fe:ff:ff:ff:ff:ff, as netback's vifs. */
+    dev->mac.ea[0] = 0xfe;
     dev->flags = NETDEV_UP;
     if (!parse_vif_name(netdev_get_name(netdev), &dev->domid, &dev->devid)) {
         /* Fine if options:domid/devid come later. */
@@ -316,13 +319,10 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
         *errp = xasprintf("%s: %s", netdev_get_name(netdev),
                           dev->config_error);
     } else {
-        uint8_t mac[6];
-
-        if (linc_vif_get_mac(vif, mac)) {
-            /* The guest's MAC; ours differs in the local bit, as netback's
-             * vif interfaces conventionally do not clash with it. */
-            memcpy(dev->mac.ea, mac, ETH_ADDR_LEN);
-        }
+        /* The port keeps fe:ff:ff:ff:ff:ff (see netdev_xen_construct()),
+         * never the guest's MAC: OVS gives a bridge the lowest non-local
+         * address among its ports, and the guest's own address on the
+         * bridge would make the guest see itself on the wire. */
         /* Release: a forwarding thread that sees the pointer sees the
          * constructed vif. */
         atomic_store_explicit(&dev->vif, vif, memory_order_release);

@@ -643,6 +643,13 @@ void linc_vif_get_status(const struct linc_vif *v,
     } else if (!v->bus->last_error().empty()) {
         add(aux, "error", v->bus->last_error().c_str());
     }
+    uint8_t mac[6];
+    if (linc_vif_get_mac(v, mac)) {
+        char m[18];
+        std::snprintf(m, sizeof m, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+                      mac[1], mac[2], mac[3], mac[4], mac[5]);
+        add(aux, "guest_mac", m);
+    }
     if (nq) {
         const vif_frontend_params &p = v->bus->params();
         std::string f;
@@ -650,6 +657,8 @@ void linc_vif_get_status(const struct linc_vif *v,
         f += p.gso_tcpv4 ? "gso-tcpv4 " : "";
         f += p.gso_tcpv6 ? "gso-tcpv6 " : "";
         f += p.csum_offload ? "csum " : "";
+        f += p.ipv6_csum_offload ? "ipv6-csum " : "";
+        f += p.rx_notify ? "rx-notify " : "";
         f += p.queues[0].split ? "split-evtchn " : "";
         if (!f.empty()) {
             f.pop_back();

@@ -328,7 +328,8 @@ private:
 // One queue pair of the netfront.
 struct fe_queue {
     std::unique_ptr<netif_frontend> fe;
-    evtchn_port_t port = 0;
+    evtchn_port_t tx_port = 0;
+    evtchn_port_t rx_port = 0;      // == tx_port without split channels
 };
 
 // One connection of the netfront: rings granted, keys written.
@@ -338,6 +339,20 @@ struct connection {
     netif_frontend *fe0() { return queues[0].fe.get(); }
 };
 
+// The frontend half of the handshake, key by key as Linux 6.1's
+// xen-netfront does it (talk_to_netback(), setup_netfront(),
+// write_queue_xenstore_keys(); the table in docs/xen-netif.md):
+// - queues: the backend's multi-queue-max-queues (absent: 1) capped by
+//   ours (--queues, as netfront's max_queues parameter), and
+//   multi-queue-num-queues written whenever the backend offered
+//   multi-queue, even for one queue;
+// - one queue: ring refs and event channels at the top of the device
+//   directory; several: in queue-N/;
+// - split event channels (event-channel-tx/-rx) when the backend offers
+//   feature-split-event-channels, one event-channel otherwise;
+// - request-rx-copy, feature-rx-notify, feature-sg, feature-gso-tcpv4,
+//   feature-gso-tcpv6 and feature-ipv6-csum-offload, all "1", then
+//   Connected straight from Initialising.
 int connect_frontend(const guest_options &o, sim_guest &g,
                      sim_frontend_platform &plat,
                      vif_keys &keys, xs_store &xs, connection *c,
@@ -347,50 +362,63 @@ int connect_frontend(const guest_options &o, sim_guest &g,
     if (!keys.wait_backend(1u << 2, 30000)) {      // InitWait
         return ETIMEDOUT;
     }
-    auto sg = parse_xs_uint(xs.read(keys.be() + "/feature-sg"), 1);
-    auto rx_copy = parse_xs_uint(xs.read(keys.be() + "/feature-rx-copy"), 1);
+    const std::string &be = keys.be();
+    auto rx_copy = parse_xs_uint(xs.read(be + "/feature-rx-copy"), 1);
     if (!rx_copy || !*rx_copy) {
         log_msg("backend does not offer rx-copy");
         return EPROTO;
     }
-
-    auto max_q = parse_xs_uint(xs.read(keys.be() + "/multi-queue-max-queues"),
-                               16);
+    auto sg = parse_xs_uint(xs.read(be + "/feature-sg"), 1);
+    auto split = parse_xs_uint(xs.read(be + "/feature-split-event-channels"), 1);
+    auto max_q_s = xs.read(be + "/multi-queue-max-queues");
+    auto max_q = parse_xs_uint(max_q_s, UINT32_MAX);
     unsigned nq = std::min<unsigned>(o.queues, max_q && *max_q ? *max_q : 1);
+    bool use_split = split && *split;
+
     const std::string &fe = keys.fe();
     bool ok = true;
     c->queues.resize(nq);
     for (unsigned i = 0; i < nq; i++) {
         fe_queue &q = c->queues[i];
-        int error = g.alloc_unbound(o.backend, &q.port);
+        int error = g.alloc_unbound(o.backend, &q.tx_port);
+        if (!error && use_split) {
+            error = g.alloc_unbound(o.backend, &q.rx_port);
+        } else {
+            q.rx_port = q.tx_port;
+        }
         if (error) {
             return error;
         }
         netif_frontend_config cfg;
         cfg.backend_domid = o.backend;
         cfg.first_page = i * netif_frontend::pages_needed;
-        cfg.tx_port = cfg.rx_port = q.port;
+        cfg.tx_port = q.tx_port;
+        cfg.rx_port = q.rx_port;
         cfg.sg = sg && *sg;
         q.fe = std::make_unique<netif_frontend>(&plat, cfg);
         error = q.fe->init();
         if (error) {
             return error;
         }
-        // One queue: keys at the top, as before multi-queue; several: one
-        // directory per queue, as Linux's netfront writes them.
         std::string dir = nq == 1 ? fe : fe + "/queue-" + std::to_string(i);
         ok = ok && xs.write(dir + "/tx-ring-ref", std::to_string(q.fe->tx_ring_ref()))
-             && xs.write(dir + "/rx-ring-ref", std::to_string(q.fe->rx_ring_ref()))
-             && xs.write(dir + "/event-channel", std::to_string(q.port));
+             && xs.write(dir + "/rx-ring-ref", std::to_string(q.fe->rx_ring_ref()));
+        if (use_split) {
+            ok = ok && xs.write(dir + "/event-channel-tx", std::to_string(q.tx_port))
+                 && xs.write(dir + "/event-channel-rx", std::to_string(q.rx_port));
+        } else {
+            ok = ok && xs.write(dir + "/event-channel", std::to_string(q.tx_port));
+        }
     }
-    if (nq > 1) {
+    if (max_q_s) {
         ok = ok && xs.write(fe + "/multi-queue-num-queues", std::to_string(nq));
     }
     ok = ok && xs.write(fe + "/request-rx-copy", "1")
          && xs.write(fe + "/feature-rx-notify", "1")
-         && xs.write(fe + "/feature-sg", sg && *sg ? "1" : "0")
-         && xs.write(fe + "/feature-gso-tcpv4", "0")
-         && xs.write(fe + "/feature-gso-tcpv6", "0")
+         && xs.write(fe + "/feature-sg", "1")
+         && xs.write(fe + "/feature-gso-tcpv4", "1")
+         && xs.write(fe + "/feature-gso-tcpv6", "1")
+         && xs.write(fe + "/feature-ipv6-csum-offload", "1")
          && keys.set_state(4);
     if (!ok) {
         return EIO;
@@ -399,7 +427,7 @@ int connect_frontend(const guest_options &o, sim_guest &g,
         return ETIMEDOUT;
     }
     if (keys.backend_state() != 4) {
-        auto why = xs.read(keys.be() + "/error");
+        auto why = xs.read(be + "/error");
         log_msg("backend refused the connection: %s",
                 why ? why->c_str() : "(no reason)");
         return ECONNREFUSED;
@@ -407,8 +435,11 @@ int connect_frontend(const guest_options &o, sim_guest &g,
     for (fe_queue &q : c->queues) {
         q.fe->post_rx_buffers(rx_buffers);
     }
-    log_msg("connected: domain %u device %u, %zu queue(s), event channel %u",
-            o.domid, o.devid, c->queues.size(), c->queues[0].port);
+    log_msg("connected: domain %u device %u, %zu queue(s), event channel%s "
+            "%u%s%s", o.domid, o.devid, c->queues.size(),
+            use_split ? "s" : "", c->queues[0].tx_port,
+            use_split ? "/" : "",
+            use_split ? std::to_string(c->queues[0].rx_port).c_str() : "");
     return 0;
 }
 
@@ -418,8 +449,11 @@ void disconnect_frontend(sim_guest &g, vif_keys &keys, connection *c)
     keys.wait_backend(1u << 6 | 1u << 5, 5000);     // Closed
     keys.set_state(6);
     for (fe_queue &q : c->queues) {
-        if (q.port) {
-            g.unbind(q.port);
+        if (q.rx_port && q.rx_port != q.tx_port) {
+            g.unbind(q.rx_port);
+        }
+        if (q.tx_port) {
+            g.unbind(q.tx_port);
         }
     }
     c->queues.clear();
@@ -438,6 +472,15 @@ vnet_hdr vnet_from_rx(const uint8_t *frame, const frontend_rx_packet &info)
         vh.flags = vnet_hdr::needs_csum;
     } else if (info.flags & packet_data_validated) {
         vh.flags = vnet_hdr::data_valid;
+    }
+    // A GSO frame (we advertise feature-gso-tcpv4/-v6, as netfront does)
+    // goes to the kernel whole, as netfront's xennet_set_skb_gso() does.
+    if (info.gso_size && info.gso_type == XEN_NETIF_GSO_TYPE_TCPV4) {
+        vh.gso_type = vnet_hdr::gso_tcpv4;
+        vh.gso_size = info.gso_size;
+    } else if (info.gso_size && info.gso_type == XEN_NETIF_GSO_TYPE_TCPV6) {
+        vh.gso_type = vnet_hdr::gso_tcpv6;
+        vh.gso_size = info.gso_size;
     }
     return vh;
 }
@@ -841,12 +884,25 @@ public:
         if (!keys_->create(go_)) {
             return fail(EIO, "cannot write the vif's xenstore keys");
         }
+        // From here on we are the guest: like Linux's netfront
+        // (xen_net_read_mac()), it takes its MAC from the mac key the
+        // toolstack wrote in its device directory.
+        auto mac_s = xs_->read(keys_->fe() + "/mac");
+        std::array<uint8_t, 6> mac;
+        if (!mac_s || !parse_mac(mac_s->c_str(), &mac)) {
+            return fail(EINVAL, "no usable mac key in %s",
+                        keys_->fe().c_str());
+        }
+        if (mac != go_.mac) {
+            frame_.build(mac, go_.gen_dst_mac, go_.gen_size);
+        }
+        mac_ = mac;
         xs_->watch(keys_->be() + "/state", "backend");
         if (mode_ == mode::tap) {
             // With virtio-net headers, so that once the backend offers GSO
             // the kernel can hand us TSO frames (offloads are set after
             // connecting).
-            error = tap_.open(o_.netns, o_.ifname, go_.mac, o_.mtu, true);
+            error = tap_.open(o_.netns, o_.ifname, mac_, o_.mtu, true);
             if (error) {
                 return fail(error, "cannot create tap %s in namespace %s",
                             o_.ifname.c_str(),
@@ -1048,8 +1104,9 @@ public:
         return more;
     }
 
-    // The descriptors to sleep on: tag 0 is xenstore, 1 the tap, 2 + i
-    // queue i's event channel.
+    // The descriptors to sleep on: tag 0 is xenstore, 1 the tap, 2 + 2i
+    // queue i's (TX or only) event channel, 3 + 2i its RX channel when
+    // split.
     template <typename F>
     void for_each_fd(F &&add)
     {
@@ -1062,8 +1119,12 @@ public:
         }
         if (state_ == state::connected) {
             for (size_t i = 0; i < conn_.queues.size(); i++) {
-                add(sim_->event_fd(conn_.queues[i].port),
-                    static_cast<unsigned>(2 + i));
+                const fe_queue &q = conn_.queues[i];
+                add(sim_->event_fd(q.tx_port), static_cast<unsigned>(2 + 2 * i));
+                if (q.rx_port != q.tx_port) {
+                    add(sim_->event_fd(q.rx_port),
+                        static_cast<unsigned>(3 + 2 * i));
+                }
             }
         }
     }
@@ -1073,8 +1134,9 @@ public:
         if (tag == 0) {
             check_backend(now, true);
         } else if (tag >= 2 && state_ == state::connected
-                   && tag - 2 < conn_.queues.size()) {
-            sim_->consume(conn_.queues[tag - 2].port);
+                   && (tag - 2) / 2 < conn_.queues.size()) {
+            const fe_queue &q = conn_.queues[(tag - 2) / 2];
+            sim_->consume(tag % 2 ? q.rx_port : q.tx_port);
         }
     }
 
@@ -1385,6 +1447,7 @@ private:
     uint64_t last_watch_ns_ = 0;
 
     probe_frame frame_;
+    std::array<uint8_t, 6> mac_{};         // read from xenstore in create()
     rate_pacer pacer_;
     uint64_t gen_seq_ = 0;
     uint32_t gen_flow_ = 0;
