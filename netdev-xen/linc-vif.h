@@ -133,7 +133,9 @@ bool linc_vif_can_copy_between(const struct linc_vif *src,
 bool linc_vif_takes_partial_csum(const struct linc_vif *);
 
 /* Switch -> guest: delivers up to 'n' packets to queue 'qid'; the rest are
- * dropped and counted.  Returns how many were delivered.  With
+ * dropped and counted.  Returns how many were delivered.  A packet with
+ * 'frags' takes its first 'copied' bytes from 'data' (what was classified)
+ * and only the rest from the source guest's pages.  With
  * 'foreign_failed' ('n' entries, each written: false unless flagged), a
  * packet with 'frags' whose guest-to-guest copy failed on the source's side
  * is flagged there instead (the caller asks the source with

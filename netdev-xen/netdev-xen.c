@@ -923,6 +923,9 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
         o->gso_type = LINC_VIF_GSO_NONE;
         o->gso_size = 0;
         o->frags = split ? p->frags : NULL;
+        /* What was classified comes from our copy, only the rest from the
+         * source guest's pages: it may rewrite them at any time. */
+        o->copied = split ? p->copied : p->len;
         n_split += split;
         index[m++] = i;
     }

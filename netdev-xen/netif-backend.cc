@@ -717,6 +717,10 @@ namespace {
 inline const frame_frags *pkt_source(const packet_view &p) { return p.source; }
 inline const frame_frags *pkt_source(const packet_buf &p) { return p.frags; }
 
+// How many leading bytes of a packet with a source come from our copy.
+inline uint32_t pkt_head(const packet_view &p) { return std::min(p.copied, p.len); }
+inline uint32_t pkt_head(const packet_buf &p) { return std::min(p.copied, p.len); }
+
 }  // namespace
 
 size_t netif_backend::rx_burst(const packet_view *pkts, size_t n,
@@ -805,7 +809,8 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
                 continue;
             }
         }
-        if (nsegs + ndata + (src ? src->n : 0) > max_segs) {
+        // Our copy's head takes at most one more segment per data slot.
+        if (nsegs + (src ? 2 * ndata + src->n : ndata) > max_segs) {
             counters_.rx_dropped_no_buffers++;
             continue;
         }
@@ -830,7 +835,7 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
             p->rx_flags |= NETRXF_extra_info;
         }
         p->len = pkt.len;
-        if (nslots == 1 && (!src || src->n == 1)) {
+        if (nslots == 1 && !src) {
             // The common case: one buffer, one segment.
             netif_rx_request req =
                 copy_rx_request(RING_GET_REQUEST(&rx_, rx_.req_cons));
@@ -866,8 +871,23 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
         }
         uint32_t pos = 0;
         unsigned d = 0;         // data slot
+        // Guest to guest: the head (what was classified) comes from our
+        // copy, never again from the source guest's pages; the source is
+        // read from byte 'head' on.
+        const uint32_t head = src ? pkt_head(pkt) : 0;
         unsigned sf = 0;        // source piece, and bytes of it used
         uint32_t sf_used = 0;
+        if (src) {
+            for (uint32_t skip = head; skip;) {
+                uint32_t n = std::min<uint32_t>(skip, src->frags[sf].len - sf_used);
+                skip -= n;
+                sf_used += n;
+                if (sf_used == src->frags[sf].len) {
+                    sf++;
+                    sf_used = 0;
+                }
+            }
+        }
         bool dup = false;
         for (unsigned s = 0; s < nslots; s++) {
             netif_rx_request req =
@@ -890,7 +910,7 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
                 seg.dest.foreign.offset = uint16_t(done);
                 seg.dest.foreign.domid = domid;
                 seg.status = gntst_okay;
-                if (src) {
+                if (src && pos + done >= head) {
                     // Guest to guest: neither side may cross a page.
                     const grant_frag &f = src->frags[sf];
                     uint32_t len = std::min(slot_len - done, f.len - sf_used);
@@ -906,9 +926,12 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
                         sf_used = 0;
                     }
                 } else {
+                    // From our memory: a whole slot, or the head's part.
                     seg.source.virt = const_cast<uint8_t *>(pkt.data) + pos
                                       + done;
-                    seg.len = uint16_t(slot_len);
+                    seg.len = uint16_t(src ? std::min(slot_len - done,
+                                                      head - (pos + done))
+                                           : slot_len);
                     seg.flags = grant_copy_segment::dest_gref;
                 }
                 done += seg.len;
@@ -948,14 +971,16 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
             ok = false;
             // What our guest's buffer says: with a foreign source, a probe
             // tells whose fault it is; otherwise the buffer is all there is.
+            const bool from_source =
+                seg.flags & grant_copy_segment::source_gref;
             int16_t own = seg.status;
-            if (seg.status != gntst_eagain && p->foreign) {
+            if (seg.status != gntst_eagain && from_source) {
                 own = foreign_failed && !failed()
                       ? dest_probe(seg) : int16_t(gntst_general_error);
             }
             if (seg.status == gntst_eagain) {
                 counters_.grant_copy_eagain++;
-            } else if (p->foreign && foreign_failed && own == gntst_okay) {
+            } else if (from_source && foreign_failed && own == gntst_okay) {
                 // Our guest's buffer is fine: the source's grant failed.
                 counters_.rx_foreign_failed++;
                 foreign_failed[p->in_index] = true;

@@ -78,8 +78,12 @@ struct packet_buf {
 };
 
 // A packet to deliver to the guest: from local memory ('data'), or, with
-// 'source' set, straight from another guest's granted pages (then 'data'
-// is unused and the backend copies guest to guest in one grant copy).
+// 'source' set, partly straight from another guest's granted pages: bytes
+// [0, copied) from 'data' and [copied, len) from 'source' (which describes
+// the whole frame), in one grant copy.  Whatever the datapath classified
+// must be in 'data': the source guest can rewrite its pages at any time,
+// and a copy from them of bytes a decision was based on would let it
+// rewrite headers after classification (XSA-423's lesson).
 struct packet_view {
     const uint8_t *data;
     uint32_t len;
@@ -87,6 +91,7 @@ struct packet_view {
     uint8_t gso_type;       // XEN_NETIF_GSO_TYPE_*
     uint16_t gso_size;
     const frame_frags *source = nullptr;
+    uint32_t copied = 0;    // with 'source': bytes taken from 'data'
 };
 
 // Why a vif failed (or what a counted error was).
@@ -198,6 +203,8 @@ public:
     bool tx_unfinished() const { return tx_open_ != 0; }
 
     // Switch -> guest.  Returns how many of the 'n' packets were delivered;
+    // a packet with a source guest's pieces takes its first 'copied' bytes
+    // from 'data' and only the rest from the pieces (see packet_view);
     // the others were dropped and counted (never blocks).  With
     // 'foreign_failed' (n entries) a packet whose guest-to-guest copy
     // failed is answered with an error without failing this vif (the

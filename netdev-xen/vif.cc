@@ -33,7 +33,8 @@ static_assert(LINC_VIF_GSO_TCPV6 == XEN_NETIF_GSO_TYPE_TCPV6, "gso values");
 static_assert(sizeof(linc_vif_pkt) == sizeof(packet_buf), "same layout");
 static_assert(offsetof(linc_vif_pkt, gso_size) == offsetof(packet_buf, gso_size),
               "same layout");
-static_assert(offsetof(linc_vif_pkt, frags) == offsetof(packet_buf, frags),
+static_assert(offsetof(linc_vif_pkt, frags) == offsetof(packet_buf, frags)
+              && offsetof(linc_vif_pkt, copied) == offsetof(packet_buf, copied),
               "same layout");
 static_assert(offsetof(linc_vif_pkt, data) == offsetof(packet_buf, data)
               && offsetof(linc_vif_pkt, len) == offsetof(packet_buf, len)

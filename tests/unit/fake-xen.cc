@@ -346,6 +346,15 @@ void fake_xen::page_out(grant_ref_t ref, bool out)
 }
 
 // Xen's checks for one foreign side of a copy or a map, in its order.
+uint8_t *fake_xen::granted_page(grant_ref_t ref)
+{
+    if (ref >= grants_.size()
+        || grants_[ref].frame >= memory_.size() / page_size) {
+        return nullptr;
+    }
+    return &memory_[size_t(grants_[ref].frame) * page_size];
+}
+
 int16_t fake_xen::check_foreign(domid_t copier, grant_ref_t ref,
                                 domid_t domid, uint32_t offset, uint32_t len,
                                 bool write, uint8_t **addr)

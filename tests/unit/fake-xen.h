@@ -49,6 +49,9 @@ public:
     uint64_t grant_copy_segments() const { return copy_segments_; }
     // Segments refused, by reason.
     uint64_t copy_refusals() const { return copy_refusals_; }
+    // The guest page grant 'ref' points at, or nullptr (for a test that
+    // plays a guest writing into memory it granted).
+    uint8_t *granted_page(grant_ref_t ref);
     // Makes the next copies of 'ref' fail with GNTST_eagain.
     void page_out(grant_ref_t ref, bool out);
     void kill_guest() { guest_alive_ = false; }

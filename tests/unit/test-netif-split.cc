@@ -8,6 +8,7 @@
 // frames go from its TX ring to its own RX ring, which exercises the same
 // grant-to-grant segments as two guests would.
 
+#include <cstring>
 #include <vector>
 
 #include "tests/unit/netif-harness.h"
@@ -200,4 +201,95 @@ TEST(netif_split, gso_frames_are_copied_whole)
     CHECK(check_packet(p->pool[0].data, 20000, 14));
     p->be->tx_finish();
     LONGS_EQUAL(1, p->fe->reap_tx());
+}
+
+// XSA-423's class of bug: the guest-to-guest copy must not take again from
+// the source guest's pages the bytes the datapath classified.  The source
+// rewrites its frame (every byte, headers included) while the grant copy
+// runs; the receiver must get exactly our copy's head, and the rest as the
+// pages then hold it.
+TEST(netif_split, the_classified_head_comes_from_our_copy)
+{
+    frontend_tx_meta m;
+    m.offset = 3000;                // 1096 + 4096 + 3808 bytes in three slots
+    send_one(*p, 21, 1500);
+    send_one(*p, 22, 9000, m);
+    LONGS_EQUAL(2, split_burst());
+    LONGS_EQUAL(copy_limit, p->pool[0].copied);
+    p->fe->post_rx_buffers(256);
+
+    // What we classified: our copy of the heads.
+    std::vector<uint8_t> head0(p->pool[0].data, p->pool[0].data + copy_limit);
+    std::vector<uint8_t> head1(p->pool[1].data, p->pool[1].data + copy_limit);
+
+    // The guest rewrites every byte of its granted TX buffers during the copy.
+    std::vector<std::pair<grant_ref_t, std::pair<uint16_t, uint16_t>>> pieces;
+    for (int i = 0; i < 2; i++) {
+        for (unsigned k = 0; k < frags[i].n; k++) {
+            const grant_frag &f = frags[i].frags[k];
+            pieces.push_back({f.gref, {f.offset, f.len}});
+        }
+    }
+    fake_xen *x = &p->xen;
+    x->during_copy = [x, pieces]() {
+        for (const auto &pc : pieces) {
+            uint8_t *page = x->granted_page(pc.first);
+            if (page) {
+                memset(page + pc.second.first, 0xee, pc.second.second);
+            }
+        }
+    };
+    packet_view v[2];
+    for (int i = 0; i < 2; i++) {
+        v[i] = packet_view{p->pool[i].data, p->pool[i].len, 0, 0, 0,
+                           &frags[i], p->pool[i].copied};
+    }
+    bool failed[2];
+    LONGS_EQUAL(2, p->be->rx_burst(v, 2, failed));
+    x->during_copy = nullptr;
+
+    std::vector<uint8_t> buf(9000);
+    frontend_rx_packet info;
+    LONGS_EQUAL(1, p->fe->receive(buf.data(), buf.size(), &info));
+    LONGS_EQUAL(1500, info.len);
+    MEMCMP_EQUAL(head0.data(), buf.data(), copy_limit);
+    for (size_t i = copy_limit; i < 1500; i++) {
+        BYTES_EQUAL(0xee, buf[i]);
+    }
+    LONGS_EQUAL(1, p->fe->receive(buf.data(), buf.size(), &info));
+    LONGS_EQUAL(9000, info.len);
+    MEMCMP_EQUAL(head1.data(), buf.data(), copy_limit);
+    for (size_t i = copy_limit; i < 9000; i++) {
+        BYTES_EQUAL(0xee, buf[i]);
+    }
+    p->be->tx_finish();
+    LONGS_EQUAL(2, p->fe->reap_tx());
+}
+
+// A head longer than the first piece of the source, and a whole frame in
+// our copy: the source is then not read at all.
+TEST(netif_split, a_head_across_pieces_or_the_whole_frame)
+{
+    frontend_tx_meta m;
+    m.offset = 4000;                // 96 bytes in the first slot
+    send_one(*p, 23, 3000, m);
+    LONGS_EQUAL(1, split_burst());
+    CHECK(p->be->tx_fetch(p->pool[0].token, p->pool[0].data,
+                          p->pool[0].copied));
+    p->fe->post_rx_buffers(16);
+    for (uint32_t head : {200u, 3000u}) {
+        packet_view v{p->pool[0].data, 3000, 0, 0, 0, &frags[0], head};
+        uint64_t before = p->xen.grant_copy_segments();
+        LONGS_EQUAL(1, p->be->rx_burst(&v, 1));
+        // 200: our 200 bytes, then 2800 from the second piece; 3000: one
+        // segment from our memory.
+        LONGS_EQUAL(head == 200 ? 2 : 1,
+                    p->xen.grant_copy_segments() - before);
+        std::vector<uint8_t> buf(3000);
+        frontend_rx_packet info;
+        LONGS_EQUAL(1, p->fe->receive(buf.data(), buf.size(), &info));
+        LONGS_EQUAL(3000, info.len);
+        CHECK(check_packet(buf.data(), 3000, 23));
+    }
+    p->be->tx_finish();
 }
