@@ -56,8 +56,13 @@ constexpr uint8_t tcp_fin = 0x01, tcp_psh = 0x08, tcp_cwr = 0x80;
 }  // namespace
 
 size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
-                   gso_emit emit, void *aux)
+                   gso_emit emit, void *aux, gso_refusal *why)
 {
+    gso_refusal dummy;
+    if (!why) {
+        why = &dummy;
+    }
+    *why = gso_refusal::not_tcp;
     // Parse once, bounded by 'len'; the IP length must cover the frame
     // exactly (a guest's GSO frame has no Ethernet padding).
     ip_frame ip;
@@ -76,6 +81,12 @@ size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
     }
     size_t hdr = l4 + thl;
     size_t payload = len - hdr;
+    // Decided before any copy: the guest picked 'mss'.
+    if ((payload + mss - 1) / mss > gso_max_segments) {
+        *why = gso_refusal::too_many_segments;
+        return 0;
+    }
+    *why = gso_refusal::none;
     uint32_t seq = be32(frame + l4 + 4);
     uint8_t flags = frame[l4 + 13];
     uint16_t ip_id = v4 ? be16(frame + l3 + 4) : 0;

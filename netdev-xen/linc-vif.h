@@ -102,11 +102,16 @@ int linc_vif_recv(struct linc_vif *, int qid, struct linc_vif_pkt *, int max);
 /* A packet the guest sent with GSO ('gso_type' not LINC_VIF_GSO_NONE):
  * cuts it into complete, checksummed TCP segments of at most 'gso_size'
  * payload bytes, calling 'emit' for each (the data is valid only during the
- * call).  Returns how many, or 0 if it is not TCP it can segment. */
+ * call).  Returns how many, or 0 if it is not TCP it can segment or would
+ * make too many segments (below). */
 size_t linc_vif_segment(const struct linc_vif_pkt *,
                         void (*emit)(void *aux, const uint8_t *seg,
                                      size_t len),
-                        void *aux);
+                        void *aux, bool *too_many_segs);
+/* The most segments linc_vif_segment() makes of one frame.  A frame that
+ * would need more (the guest chose an MSS far below any TCP path's) is
+ * refused whole before any work, and '*too_many_segs' says so. */
+#define LINC_VIF_GSO_MAX_SEGS 256
 
 /* Guest -> switch without copying large frames: as linc_vif_recv(), but a
  * packet longer than 'copy_limit' bytes (not GSO) has only its first

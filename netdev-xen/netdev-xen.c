@@ -66,6 +66,8 @@ COVERAGE_DEFINE(netdev_xen_csum_partial);
 COVERAGE_DEFINE(netdev_xen_guest_fault);
 COVERAGE_DEFINE(netdev_xen_gso_segmented);
 COVERAGE_DEFINE(netdev_xen_gso_dropped);
+COVERAGE_DEFINE(netdev_xen_gso_too_many_segs);
+COVERAGE_DEFINE(netdev_xen_backlog_drop);
 
 VLOG_DEFINE_THIS_MODULE(netdev_xen);
 
@@ -103,6 +105,7 @@ struct netdev_rxq_xen {
      * batch: 'backlog[head .. head + n_backlog)'. */
     struct dp_packet **backlog;
     size_t head, n_backlog, allocated;
+    size_t backlog_bytes;       /* Sum of the backlog's packet sizes. */
     struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
     /* NETDEV_MAX_BURST slots, each DP_NETDEV_HEADROOM + 'staging_size'
      * bytes; 'pkts[i].data' points past the headroom of one of them. */
@@ -486,7 +489,7 @@ netdev_xen_rxq_construct(struct netdev_rxq *rxq)
     struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
 
     rx->backlog = NULL;
-    rx->head = rx->n_backlog = rx->allocated = 0;
+    rx->head = rx->n_backlog = rx->allocated = rx->backlog_bytes = 0;
     return 0;
 }
 
@@ -520,14 +523,38 @@ packet_copy(const void *data, size_t len)
     return packet;
 }
 
+/* The backlog's bounds.  It holds at most one burst's GSO segments (a
+ * receive drains it before taking more from the ring): NETDEV_MAX_BURST
+ * frames of LINC_VIF_GSO_MAX_SEGS segments each at the very worst, far
+ * less with TCP's real MSS.  The bounds make that a hard limit whatever a
+ * guest sends, in memory as in packets. */
+#define XEN_BACKLOG_MAX_PACKETS (NETDEV_MAX_BURST * LINC_VIF_GSO_MAX_SEGS)
+#define XEN_BACKLOG_MAX_BYTES (4 * 1024 * 1024)
+
+static bool
+backlog_has_room(const struct netdev_rxq_xen *rx, size_t packets,
+                 size_t bytes)
+{
+    return rx->n_backlog + packets <= XEN_BACKLOG_MAX_PACKETS
+           && rx->backlog_bytes + bytes <= XEN_BACKLOG_MAX_BYTES;
+}
+
+/* Takes 'packet' onto the backlog, or drops it (counted) if that would
+ * pass a bound. */
 static void
 backlog_push(struct netdev_rxq_xen *rx, struct dp_packet *packet)
 {
+    if (!backlog_has_room(rx, 1, dp_packet_size(packet))) {
+        COVERAGE_INC(netdev_xen_backlog_drop);
+        dp_packet_delete(packet);
+        return;
+    }
     if (rx->head + rx->n_backlog == rx->allocated) {
         rx->backlog = x2nrealloc(rx->backlog, &rx->allocated,
                                  sizeof *rx->backlog);
     }
     rx->backlog[rx->head + rx->n_backlog++] = packet;
+    rx->backlog_bytes += dp_packet_size(packet);
 }
 
 static void
@@ -543,11 +570,38 @@ gso_emit_segment(void *ctx_, const uint8_t *seg, size_t len)
     }
 }
 
+/* Cuts GSO frame 'p' into segments for 'batch' (and the backlog past it),
+ * or drops it, counted: not TCP we can cut (a NIC would drop it too),
+ * more segments than LINC_VIF_GSO_MAX_SEGS, or no room in the backlog for
+ * the segments it could need. */
+static void
+rxq_segment_gso(struct netdev_rxq_xen *rx, const struct linc_vif_pkt *p,
+                struct dp_packet_batch *batch)
+{
+    struct gso_emit_ctx ctx = { .rx = rx, .batch = batch };
+    bool too_many;
+
+    if (!backlog_has_room(rx, LINC_VIF_GSO_MAX_SEGS, p->len)) {
+        COVERAGE_INC(netdev_xen_backlog_drop);
+        return;
+    }
+    if (linc_vif_segment(p, gso_emit_segment, &ctx, &too_many)) {
+        COVERAGE_INC(netdev_xen_gso_segmented);
+    } else if (too_many) {
+        COVERAGE_INC(netdev_xen_gso_too_many_segs);
+    } else {
+        COVERAGE_INC(netdev_xen_gso_dropped);
+    }
+}
+
 static void
 drain_backlog(struct netdev_rxq_xen *rx, struct dp_packet_batch *batch)
 {
     while (rx->n_backlog && !dp_packet_batch_is_full(batch)) {
-        dp_packet_batch_add(batch, rx->backlog[rx->head++]);
+        struct dp_packet *packet = rx->backlog[rx->head++];
+
+        rx->backlog_bytes -= dp_packet_size(packet);
+        dp_packet_batch_add(batch, packet);
         rx->n_backlog--;
     }
     if (!rx->n_backlog) {
@@ -626,14 +680,7 @@ netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
         struct dp_packet *packet;
 
         if (p->gso_type != LINC_VIF_GSO_NONE) {
-            struct gso_emit_ctx ctx = { .rx = rx, .batch = batch };
-
-            if (linc_vif_segment(p, gso_emit_segment, &ctx)) {
-                COVERAGE_INC(netdev_xen_gso_segmented);
-            } else {
-                /* Not TCP we can cut: a NIC would drop it too. */
-                COVERAGE_INC(netdev_xen_gso_dropped);
-            }
+            rxq_segment_gso(rx, p, batch);
             continue;
         }
         if (dp_packet_batch_is_full(batch)) {
@@ -810,14 +857,8 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
         struct dp_packet *slot = &rx->slots[i];
 
         if (p->gso_type != LINC_VIF_GSO_NONE) {
-            struct gso_emit_ctx ctx = { .rx = rx, .batch = owned };
-
             /* GSO frames are never split: cut them from our copy. */
-            if (linc_vif_segment(p, gso_emit_segment, &ctx)) {
-                COVERAGE_INC(netdev_xen_gso_segmented);
-            } else {
-                COVERAGE_INC(netdev_xen_gso_dropped);
-            }
+            rxq_segment_gso(rx, p, owned);
             continue;
         }
         /* No headroom: a borrowed packet is never modified (anything that

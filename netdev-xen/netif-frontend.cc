@@ -757,6 +757,33 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
             notify(config_.tx_port);
         }
         return 0;
+    case netif_hostile::gso_amplify: {
+        // Well-formed TCP/IPv4 frames whose GSO extra asks for 1-byte
+        // segments: about 60,000 packets each if the backend obliged.
+        constexpr size_t len = 60000;
+        static uint8_t frame[len];
+        const uint8_t head[] = {
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01,
+            0x08, 0x00,
+            0x45, 0, uint8_t((len - 14) >> 8), uint8_t(len - 14), 0, 0,
+            0x40, 0, 64, 6, 0, 0, 10, 0, 0, 250, 10, 0, 0, 251,
+            0x30, 0x39, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18,
+            0xff, 0xff, 0, 0, 0, 0,
+        };
+        std::memcpy(frame, head, sizeof head);
+        frontend_tx_meta meta;
+        meta.flags = packet_csum_blank;
+        meta.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+        meta.gso_size = 1;
+        unsigned sent = 0;
+        for (; sent < count; sent++) {
+            if (send(frame, len, meta)) {
+                break;
+            }
+        }
+        push_tx();
+        return sent ? 0 : EAGAIN;
+    }
     }
     publish_tx_raw();
     return 0;

@@ -128,6 +128,8 @@ enum class netif_hostile {
     bad_extra,          // TX extra info of an invalid type
     truncated_packet,   // TX packet published without its last slot
     notification_storm, // 'count' notifications with nothing queued
+    // Not protocol violations, abuse the backend must bound by itself:
+    gso_amplify,        // up to 'count' 60,000-byte TCP frames, gso_size 1
 };
 
 class netif_frontend {

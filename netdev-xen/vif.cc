@@ -670,10 +670,16 @@ void linc_vif_get_status(const struct linc_vif *v,
 
 size_t linc_vif_segment(const struct linc_vif_pkt *p,
                         void (*emit)(void *, const uint8_t *, size_t),
-                        void *aux)
+                        void *aux, bool *too_many_segs)
 {
-    return linc::tcp_segment(p->data, p->len, p->gso_size, emit, aux);
+    linc::gso_refusal why;
+    size_t n = linc::tcp_segment(p->data, p->len, p->gso_size, emit, aux,
+                                 &why);
+    *too_many_segs = why == linc::gso_refusal::too_many_segments;
+    return n;
 }
+
+static_assert(LINC_VIF_GSO_MAX_SEGS == linc::gso_max_segments, "same bound");
 
 struct linc_vif_claimer {
     std::unique_ptr<xs_store> xs;

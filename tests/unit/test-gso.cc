@@ -155,3 +155,31 @@ TEST(gso, refuses_what_it_cannot_segment)
     LONGS_EQUAL(0, linc::tcp_segment(arp.data(), arp.size(), 1000, emit, &segs));
     CHECK(segs.empty());
 }
+
+// A guest picks the MSS: gso_size 1 on a 64 KiB frame would be about
+// 65,000 packets from one ring slot.  More than gso_max_segments segments
+// is refused whole, before any is emitted; exactly the bound is fine.
+TEST(gso, amplification_is_refused_before_any_work)
+{
+    frame f = tcp4(65000, 0x18);
+    std::vector<frame> out;
+    linc::gso_refusal why = linc::gso_refusal::none;
+    LONGS_EQUAL(0, linc::tcp_segment(f.data(), f.size(), 1, emit, &out, &why));
+    CHECK(why == linc::gso_refusal::too_many_segments);
+    LONGS_EQUAL(0, out.size());
+
+    const uint16_t mss_at_bound = 65000 / linc::gso_max_segments + 1;  // 254
+    LONGS_EQUAL(linc::gso_max_segments,
+                linc::tcp_segment(f.data(), f.size(), mss_at_bound, emit,
+                                  &out, &why));
+    CHECK(why == linc::gso_refusal::none);
+    out.clear();
+    LONGS_EQUAL(0, linc::tcp_segment(f.data(), f.size(), mss_at_bound - 1,
+                                     emit, &out, &why));
+    CHECK(why == linc::gso_refusal::too_many_segments);
+
+    // Not TCP: a different reason.
+    f[14 + 9] = 17;
+    LONGS_EQUAL(0, linc::tcp_segment(f.data(), f.size(), 1400, emit, &out, &why));
+    CHECK(why == linc::gso_refusal::not_tcp);
+}

@@ -244,6 +244,7 @@ bool parse_hostile(const std::string &s, netif_hostile *h)
         {"frag-size-mismatch", netif_hostile::frag_size_mismatch},
         {"bad-extra", netif_hostile::bad_extra},
         {"notification-storm", netif_hostile::notification_storm},
+        {"gso-amplify", netif_hostile::gso_amplify},
     };
     for (auto &e : table) {
         if (s == e.name) {
@@ -592,7 +593,8 @@ void usage()
         "                       readonly-rx-gref offset-past-page too-many-slots\n"
         "                       prod-overrun rx-prod-overrun zero-length\n"
         "                       oversize-length duplicate-ids\n"
-        "                       frag-size-mismatch bad-extra notification-storm\n"
+        "                       frag-size-mismatch bad-extra notification-storm;\n"
+        "                       or abuse it: gso-amplify\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
         "  --guest=SPEC         one more guest in this process (repeatable),\n"
         "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
@@ -1236,7 +1238,8 @@ private:
         }
         int error = conn_.fe0()->hostile(
             hostile_kind_,
-            hostile_kind_ == netif_hostile::notification_storm ? 200000 : 1);
+            hostile_kind_ == netif_hostile::notification_storm ? 200000
+            : hostile_kind_ == netif_hostile::gso_amplify ? 64 : 1);
         // EAGAIN: no free RX slot for an RX-side fault yet; we stop
         // reposting buffers until one frees up.
         if (error != EAGAIN) {
