@@ -83,7 +83,8 @@ int linc_vif_create(const struct linc_vif_options *, struct linc_vif **,
 void linc_vif_destroy(struct linc_vif *);
 
 /* Main thread: follows the frontend through xenstore (connect, close,
- * reconnect, death).  Returns true if the set of connected queues changed. */
+ * reconnect, death).  Returns true if the set of connected queues, the
+ * xenbus state or the handshake's error changed (the port's status). */
 bool linc_vif_run(struct linc_vif *);
 /* Main thread: if the guest broke the protocol since the last call (the
  * vif was then disconnected and waits for the frontend to start over),

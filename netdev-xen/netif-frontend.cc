@@ -784,6 +784,8 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
         push_tx();
         return sent ? 0 : EAGAIN;
     }
+    case netif_hostile::xenstore_junk:
+        return EINVAL;
     }
     publish_tx_raw();
     return 0;

@@ -130,6 +130,10 @@ enum class netif_hostile {
     notification_storm, // 'count' notifications with nothing queued
     // Not protocol violations, abuse the backend must bound by itself:
     gso_amplify,        // up to 'count' 60,000-byte TCP frames, gso_size 1
+    // In the handshake, not the rings (hostile() refuses it: EINVAL): the
+    // guest writes 3,000 bytes of 0xff and newlines as
+    // multi-queue-num-queues (linc-guest does it).
+    xenstore_junk,
 };
 
 class netif_frontend {

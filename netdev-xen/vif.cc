@@ -366,6 +366,9 @@ void linc_vif_destroy(struct linc_vif *v)
 bool linc_vif_run(struct linc_vif *v)
 {
     bool changed = false;
+    // The Interface status shows both; OVS re-reads it only when told.
+    const xenbus_state state_before = v->bus->state();
+    const std::string error_before = v->bus->last_error();
 
     // A backend that failed on a malformed request closes the connection;
     // the frontend has to start over, and the other vifs never notice.  A
@@ -423,7 +426,8 @@ bool linc_vif_run(struct linc_vif *v)
         changed = true;
         break;
     }
-    return changed;
+    return changed || v->bus->state() != state_before
+           || v->bus->last_error() != error_before;
 }
 
 bool linc_vif_take_failure(struct linc_vif *v, char *buf, size_t size)

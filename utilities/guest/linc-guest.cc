@@ -245,6 +245,7 @@ bool parse_hostile(const std::string &s, netif_hostile *h)
         {"bad-extra", netif_hostile::bad_extra},
         {"notification-storm", netif_hostile::notification_storm},
         {"gso-amplify", netif_hostile::gso_amplify},
+        {"xenstore-junk", netif_hostile::xenstore_junk},
     };
     for (auto &e : table) {
         if (s == e.name) {
@@ -412,7 +413,15 @@ int connect_frontend(const guest_options &o, sim_guest &g,
         }
     }
     if (max_q_s) {
-        ok = ok && xs.write(fe + "/multi-queue-num-queues", std::to_string(nq));
+        std::string num = std::to_string(nq);
+        if (o.hostile == "xenstore-junk") {
+            // Bytes no database or log should take raw.
+            num.assign(3000, '\xff');
+            for (size_t k = 0; k < num.size(); k += 10) {
+                num[k] = '\n';
+            }
+        }
+        ok = ok && xs.write(fe + "/multi-queue-num-queues", num);
     }
     ok = ok && xs.write(fe + "/request-rx-copy", "1")
          && xs.write(fe + "/feature-rx-notify", "1")
@@ -594,7 +603,8 @@ void usage()
         "                       prod-overrun rx-prod-overrun zero-length\n"
         "                       oversize-length duplicate-ids\n"
         "                       frag-size-mismatch bad-extra notification-storm;\n"
-        "                       or abuse it: gso-amplify\n"
+        "                       or abuse it: gso-amplify; or write junk in\n"
+        "                       the handshake: xenstore-junk\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
         "  --guest=SPEC         one more guest in this process (repeatable),\n"
         "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
@@ -845,7 +855,8 @@ public:
           pacer_(go.gen_rate), buf_(65536 + 64), views_(rx_chunk)
     {
         parse_hostile(go.hostile, &hostile_kind_);
-        hostile_done_ = go.hostile.empty();
+        hostile_done_ = go.hostile.empty()
+                        || hostile_kind_ == netif_hostile::xenstore_junk;
         frame_.build(go.mac, go.gen_dst_mac, go.gen_size);
         if (go.gen_size < probe_frame::min_size && go.mode == "gen") {
             log_msg("domain %u: --gen-size=%u is too small for a probe; "
