@@ -237,8 +237,9 @@ public:
     // Counts events that found no work; too many in a row fail the vif.
     bool on_event(evtchn_port_t port);
 
-    // Fails the vif if the frontend's domain has gone (call it now and
-    // then, e.g. on a timer, not per packet).  Returns !failed().
+    // Fails the vif (frontend_gone) if the frontend's domain has gone.
+    // A call into the hypervisor: linc_vif_run() makes it once a second
+    // per vif from the main thread, never per packet.  Returns !failed().
     bool check_alive();
 
     netif_status state() const;

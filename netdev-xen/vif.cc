@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include <cerrno>
 #include <cstdio>
@@ -191,6 +192,9 @@ struct linc_vif {
     std::string failure;                // Why the last connection failed.
     std::string last_failure;           // Kept across reconnections.
     uint64_t n_failures = 0;
+    // When the connected queues last asked the hypervisor whether the
+    // guest's domain still exists.
+    std::chrono::steady_clock::time_point last_alive_check{};
     bool failure_unreported = false;
 
     int open_platform(std::unique_ptr<backend_platform> *out) const
@@ -369,6 +373,24 @@ bool linc_vif_run(struct linc_vif *v)
     // The Interface status shows both; OVS re-reads it only when told.
     const xenbus_state state_before = v->bus->state();
     const std::string error_before = v->bus->last_error();
+
+    // A domain that died without the toolstack removing its xenstore
+    // directory (a crashed or killed toolstack, a destroyed domain whose
+    // cleanup never ran) leaves nothing to notice on an idle vif: no
+    // watch fires and no grant copy fails.  Ask the hypervisor once a
+    // second; a dead frontend then closes below as frontend_gone.
+    const auto now = std::chrono::steady_clock::now();
+    if (v->n_connected.load(std::memory_order_relaxed)
+        && now - v->last_alive_check >= std::chrono::seconds(1)) {
+        v->last_alive_check = now;
+        for (auto &q : v->queues) {
+            std::lock_guard<std::mutex> g(q->mu);
+            if (q->backend && !q->backend->failed()) {
+                q->backend->check_alive();
+                break;          // One question answers for every queue.
+            }
+        }
+    }
 
     // A backend that failed on a malformed request closes the connection;
     // the frontend has to start over, and the other vifs never notice.  A

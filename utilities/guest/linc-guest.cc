@@ -135,6 +135,7 @@ void fatal(const char *fmt, ...)
 volatile sig_atomic_t stop_requested;
 volatile sig_atomic_t reconnect_requested;
 volatile sig_atomic_t stats_requested;
+volatile sig_atomic_t crash_requested;
 
 void on_signal(int sig)
 {
@@ -142,6 +143,8 @@ void on_signal(int sig)
         reconnect_requested = 1;
     } else if (sig == SIGUSR1) {
         stats_requested = 1;
+    } else if (sig == SIGUSR2) {
+        crash_requested = 1;
     } else {
         stop_requested = 1;
     }
@@ -625,7 +628,8 @@ void usage()
         "                       counters are cumulative)\n"
         "  --pidfile=FILE --log-file=FILE --detach\n"
         "SIGTERM: close and destroy the domains; SIGHUP: close and reconnect;\n"
-        "SIGUSR1: write --stats-file.\n");
+        "SIGUSR1: write --stats-file; SIGUSR2: crash (the domains die, their\n"
+        "xenstore keys stay, nobody tells the backend).\n");
 }
 
 unsigned long parse_number(const std::string &s, unsigned long max,
@@ -1167,6 +1171,14 @@ public:
     void reset_latency() { latency_.reset(); }
     const std::string &fail_msg() const { return fail_msg_; }
 
+    // SIGUSR2: the domain dies with nothing else done (see the loop).
+    void crash()
+    {
+        if (sim_) {
+            sim_->destroy(true);
+        }
+    }
+
     // SIGTERM: close, run the hotplug script offline, destroy the domain.
     void teardown()
     {
@@ -1549,6 +1561,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGHUP, &sa, nullptr);
     sigaction(SIGUSR1, &sa, nullptr);
+    sigaction(SIGUSR2, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
     setenv("XENSTORED_PATH", (o.simxen_dir + "/xenstored").c_str(), 1);
@@ -1578,6 +1591,18 @@ int main(int argc, char **argv)
 
     while (!stop_requested) {
         uint64_t now = monotonic_ns();
+        if (crash_requested) {
+            // The domains die as in a crash, and no toolstack removes their
+            // xenstore keys or tells the backend: only the hypervisor knows.
+            log_msg("crashing");
+            for (auto &g : guests) {
+                g->crash();
+            }
+            if (!o.pidfile.empty()) {
+                unlink(o.pidfile.c_str());
+            }
+            std::_Exit(0);
+        }
         if (stats_requested) {
             stats_requested = 0;
             if (!o.stats_file.empty()) {

@@ -743,7 +743,7 @@ void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
         }
         break;
     case ctl_op::destroy_domain:
-        rep->err = hv_.destroy_domain(dom);
+        rep->err = req.a > 1 ? EINVAL : hv_.destroy_domain(dom, req.a == 1);
         if (!rep->err) {
             close_guest(dom);
             introduced_.erase(dom);

@@ -129,7 +129,7 @@ int hypervisor::create_domain(domid_t id, uint32_t pages, uint32_t grants)
     return 0;
 }
 
-int hypervisor::destroy_domain(domid_t id)
+int hypervisor::destroy_domain(domid_t id, bool keep_home)
 {
     auto it = domains_.find(id);
     if (it == domains_.end()) {
@@ -145,7 +145,9 @@ int hypervisor::destroy_domain(domid_t id)
     // it; seq_cst so it is visible before anything we do next.
     __atomic_store_n(it->second.alive_word.get(), 0u, __ATOMIC_SEQ_CST);
     domains_.erase(it);     // Closes death_wr: holders of death_rd see HUP.
-    store_->rm(0, 0, "/local/domain/" + std::to_string(id));
+    if (!keep_home) {
+        store_->rm(0, 0, "/local/domain/" + std::to_string(id));
+    }
     store_->fire_special("@releaseDomain");
     return 0;
 }

@@ -26,7 +26,8 @@ public:
     explicit hypervisor(xs_store *store) : store_(store) {}
 
     int create_domain(domid_t id, uint32_t pages, uint32_t grants);
-    int destroy_domain(domid_t id);
+    // 'keep_home': leave /local/domain/<id> (nobody cleaned up).
+    int destroy_domain(domid_t id, bool keep_home = false);
     bool domain_alive(domid_t id) const { return domains_.count(id) != 0; }
 
     // Fills 'fds' with new descriptors the caller passes on and closes.

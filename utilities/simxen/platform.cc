@@ -164,8 +164,8 @@ simxen_platform::view_ptr simxen_platform::view(domid_t domid)
 
 // view() for a grant-copy batch: the domain's liveness word instead of a
 // poll() on its death pipe when we already know the domain.  A daemon that
-// died is noticed by domain_alive() (netif_backend::check_alive(), on a
-// timer), which still polls.
+// died is noticed by domain_alive() (netif_backend::check_alive(), which
+// linc_vif_run() calls once a second), which still polls.
 simxen_platform::view_ptr simxen_platform::batch_lookup(domid_t domid)
 {
     auto it = views_.find(domid);

@@ -26,7 +26,9 @@
 //   destroy_domain    Closes its event channels (peers see them unbound), drops
 //                     its memory, closes its xenstored socket and
 //                     connections, removes /local/domain/<domid> and fires
-//                     @releaseDomain.  ESRCH; EPERM for domain 0.
+//                     @releaseDomain.  With a = 1 the xenstore directory
+//                     stays: a domain that crashed with no toolstack to
+//                     clean up after it.  ESRCH; EPERM for domain 0.
 //   get_domain        v0 = pages, v1 = grant entries; fds: [0] the memory
 //                     memfd (pages * 4096 bytes; frame N at N * 4096), [1] the
 //                     grant table memfd (struct grant_entry_v1[v1], page

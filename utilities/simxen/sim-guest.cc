@@ -239,11 +239,11 @@ int sim_guest::unbind(evtchn_port_t port)
     return ctl_->call(req, &rep);
 }
 
-int sim_guest::destroy()
+int sim_guest::destroy(bool crash)
 {
     ports_.clear();     // The hypervisor closes them with the domain.
     ctl_request req{static_cast<uint32_t>(ctl_op::destroy_domain), view_->id,
-                    0, 0};
+                    crash ? 1u : 0u, 0};
     ctl_reply rep;
     return ctl_->call(req, &rep);
 }

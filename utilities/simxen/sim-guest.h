@@ -102,7 +102,9 @@ public:
 
     // Destroys the domain (fires @releaseDomain); this object then only
     // keeps its now-orphaned memory mapping.  ESRCH if already gone.
-    int destroy();
+    // 'crash': leave its xenstore directory, as after a crash that no
+    // toolstack cleaned up.
+    int destroy(bool crash = false);
 
 private:
     sim_guest();
