@@ -98,7 +98,10 @@ int linc_vif_xs_fd(const struct linc_vif *);
 int linc_vif_n_queues(const struct linc_vif *);
 
 /* Guest -> switch: fills up to 'max' packets of queue 'qid'.  Returns how
- * many (0 when disconnected, failed or idle). */
+ * many (0 when disconnected, failed or idle).  Partial checksums are
+ * completed (the packet is then LINC_VIF_DATA_VALIDATED); a packet whose
+ * partial checksum cannot be completed is dropped and counted, as netback
+ * drops it.  Entries of the array may be swapped, never replaced. */
 int linc_vif_recv(struct linc_vif *, int qid, struct linc_vif_pkt *, int max);
 /* A packet the guest sent with GSO ('gso_type' not LINC_VIF_GSO_NONE):
  * cuts it into complete, checksummed TCP segments of at most 'gso_size'
@@ -128,7 +131,8 @@ int linc_vif_recv_split(struct linc_vif *, int qid, struct linc_vif_pkt *,
 /* Copies the rest of split packet 'p' into p->data (which has room for
  * p->len bytes), completes a partial checksum as linc_vif_recv() does and
  * sets p->copied = p->len.  False if the guest's grant failed (the packet
- * is then lost, answered with an error, and a bad grant fails the vif). */
+ * is then lost, answered with an error, and a bad grant fails the vif), or
+ * if its partial checksum cannot be completed (lost, counted). */
 bool linc_vif_fetch(struct linc_vif *, int qid, struct linc_vif_pkt *p);
 /* Answers the guest for the split receive on 'qid'. */
 void linc_vif_finish(struct linc_vif *, int qid);

@@ -62,7 +62,6 @@
 
 COVERAGE_DEFINE(netdev_xen_rx_burst);
 COVERAGE_DEFINE(netdev_xen_tx_drop);
-COVERAGE_DEFINE(netdev_xen_csum_partial);
 COVERAGE_DEFINE(netdev_xen_guest_fault);
 COVERAGE_DEFINE(netdev_xen_gso_segmented);
 COVERAGE_DEFINE(netdev_xen_gso_dropped);
@@ -689,11 +688,7 @@ netdev_xen_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
             continue;
         }
         packet = packet_copy(p->data, p->len);
-        if (p->flags & LINC_VIF_CSUM_BLANK) {
-            /* Could not be completed (not TCP/UDP over IP): the guest
-             * asked for an offload we cannot do for this packet. */
-            COVERAGE_INC(netdev_xen_csum_partial);
-        } else if (p->flags & LINC_VIF_DATA_VALIDATED) {
+        if (p->flags & LINC_VIF_DATA_VALIDATED) {
             /* We completed the checksum, or the guest vouched for it: tell
              * OVS, as a NIC that verified it would. */
             *dp_packet_ol_flags_ptr(packet) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
@@ -868,12 +863,8 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
         /* For a split frame the bytes past 'copied' are not there yet, but
          * they are inside the slot, so parsing can never run off it. */
         dp_packet_set_size(slot, p->len);
-        if (p->copied == p->len) {
-            if (p->flags & LINC_VIF_CSUM_BLANK) {
-                COVERAGE_INC(netdev_xen_csum_partial);
-            } else if (p->flags & LINC_VIF_DATA_VALIDATED) {
-                *dp_packet_ol_flags_ptr(slot) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
-            }
+        if (p->copied == p->len && (p->flags & LINC_VIF_DATA_VALIDATED)) {
+            *dp_packet_ol_flags_ptr(slot) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
         }
         dp_packet_batch_add(borrowed, slot);
     }
@@ -1095,11 +1086,12 @@ netdev_xen_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
             memset(&stats, 0, sizeof stats);
             netdev_xen_get_stats(&dev->up, &stats);
             ds_put_format(&s, "  from guest: %"PRIu64" packets, %"PRIu64
-                          " bytes, %"PRIu64" errors\n"
+                          " bytes, %"PRIu64" errors, %"PRIu64" dropped\n"
                           "  to guest:   %"PRIu64" packets, %"PRIu64
                           " bytes, %"PRIu64" dropped\n",
                           stats.rx_packets, stats.rx_bytes, stats.rx_errors,
-                          stats.tx_packets, stats.tx_bytes, stats.tx_dropped);
+                          stats.rx_dropped, stats.tx_packets, stats.tx_bytes,
+                          stats.tx_dropped);
         }
     }
     ovs_mutex_unlock(&xen_list_mutex);

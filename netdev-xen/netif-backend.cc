@@ -12,6 +12,9 @@ namespace linc::xen {
 
 namespace {
 
+// Shorter than this is not an Ethernet frame.
+constexpr uint32_t eth_header_len = 14;
+
 // Ring slots a packet can take: data slots plus extras.
 constexpr unsigned max_packet_slots = netif_max_slots + netif_max_extras;
 // Segment scratch: a burst consumes at most one ring's worth of slots and
@@ -78,7 +81,7 @@ struct netif_backend::tx_pending {
     uint16_t ndata;             // data slots
     uint16_t nextras;           // extra-info slots (after the first)
     int16_t status;             // NETIF_RSP_*
-    uint16_t ids[netif_max_slots];
+    uint16_t ids[netif_fatal_slots];
     uint16_t flags;
     uint8_t gso_type;
     uint16_t gso_size;
@@ -109,11 +112,30 @@ netif_backend::netif_backend(backend_platform *platform, void *tx_page,
       segs_(max_burst_segs), tx_pkts_(netif_tx_ring_size),
       rx_pkts_(netif_rx_ring_size)
 {
-    // The frontend initialised the shared rings (SHARED_RING_INIT); we
-    // attach at index 0 as a freshly connected backend does.
-    BACK_RING_INIT(&tx_, static_cast<netif_tx_sring *>(tx_page), page_size);
-    BACK_RING_INIT(&rx_, static_cast<netif_rx_sring *>(rx_page), page_size);
-    if (!config_.features.rx_copy) {
+    // Attach where the rings are, as netback's
+    // xenvif_map_frontend_data_rings() does (BACK_RING_ATTACH), rather
+    // than assume the frontend just ran SHARED_RING_INIT: we start after
+    // the last response published, and any request past it is served,
+    // validated like any other.  The indices are the guest's: read once,
+    // and more requests outstanding than the ring holds fail the vif.
+    auto *txs = static_cast<netif_tx_sring *>(tx_page);
+    auto *rxs = static_cast<netif_rx_sring *>(rx_page);
+    const RING_IDX tx_rsp = read_once(&txs->rsp_prod);
+    const RING_IDX tx_req = read_once(&txs->req_prod);
+    const RING_IDX rx_rsp = read_once(&rxs->rsp_prod);
+    const RING_IDX rx_req = read_once(&rxs->req_prod);
+    BACK_RING_ATTACH(&tx_, txs, tx_rsp, page_size);
+    BACK_RING_ATTACH(&rx_, rxs, rx_rsp, page_size);
+    rx_prod_seen_ = rx_req;
+    if (tx_req - tx_rsp > netif_tx_ring_size) {
+        fail(netif_error::tx_prod_overrun, "at attach: req_prod %u is more "
+             "than %u ahead of rsp_prod %u", tx_req, netif_tx_ring_size,
+             tx_rsp);
+    } else if (rx_req - rx_rsp > netif_rx_ring_size) {
+        fail(netif_error::rx_prod_overrun, "at attach: req_prod %u is more "
+             "than %u ahead of rsp_prod %u", rx_req, netif_rx_ring_size,
+             rx_rsp);
+    } else if (!config_.features.rx_copy) {
         fail(netif_error::unsupported, "frontend did not request rx-copy");
     }
 }
@@ -207,11 +229,21 @@ bool netif_backend::grant_copy(size_t nsegs)
     return true;
 }
 
-// Gives accepted packet 'p' of 'total' bytes the caller's buffer 'out', or,
-// if it does not fit, answers it NETIF_RSP_DROPPED (returns false).
+// Gives accepted packet 'p' of 'total' bytes the caller's buffer 'out', or
+// answers it without copying (returns false): NETIF_RSP_ERROR if it is
+// shorter than an Ethernet header, NETIF_RSP_DROPPED if it does not fit.
 inline bool netif_backend::tx_take_buffer(tx_pending *p, packet_buf *out,
                                           uint32_t total)
 {
+    if (total < eth_header_len) {
+        // As netback: answered with an error and dropped, the vif goes on.
+        // A guest's userspace can have its netfront send one (a raw
+        // socket), so it is no reason to cut the whole guest off.
+        p->out = nullptr;
+        p->status = NETIF_RSP_ERROR;
+        counters_.tx_dropped_runt++;
+        return false;
+    }
     if (!out || out->capacity < total) {
         p->out = nullptr;
         p->status = NETIF_RSP_DROPPED;
@@ -232,10 +264,6 @@ netif_backend::parse_tx_single(const netif_tx_request &req, RING_IDX next,
                                uint32_t copy_limit)
 {
     const uint32_t total = req.size;
-    if (total == 0) {
-        fail(netif_error::tx_zero_size, "id %u: size 0", req.id);
-        return parse_result::malformed;
-    }
     if (total > max_tx_packet()) {
         fail(netif_error::tx_oversize, "id %u: size %u > %u", req.id,
              total, max_tx_packet());
@@ -302,7 +330,7 @@ netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
 {
     const netif_features &f = config_.features;
     RING_IDX i = tx_.req_cons + 1;
-    netif_tx_request reqs[netif_max_slots];
+    netif_tx_request reqs[netif_fatal_slots];
     unsigned nreqs = 0;
 
     reqs[nreqs++] = first;
@@ -364,7 +392,10 @@ netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
         }
     }
 
-    const unsigned max_data = f.sg ? netif_max_slots : 1;
+    // With feature-sg: up to netif_max_slots data slots are served, up to
+    // netif_fatal_slots are read and answered with an error, more fail
+    // the vif (netback's xenvif_count_requests()).  Without it, one.
+    const unsigned max_data = f.sg ? netif_fatal_slots : 1;
     bool more = reqs[0].flags & NETTXF_more_data;
     while (more) {
         if (nreqs >= max_data) {
@@ -385,12 +416,9 @@ netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
         nreqs++;
     }
 
-    // Validate the copies.
+    // Validate the copies.  (A total shorter than an Ethernet header is
+    // answered with an error once the slots check out: tx_take_buffer().)
     const uint32_t total = reqs[0].size;
-    if (total == 0) {
-        fail(netif_error::tx_zero_size, "id %u: size 0", reqs[0].id);
-        return parse_result::malformed;
-    }
     if (total > max_tx_packet()) {
         fail(netif_error::tx_oversize, "id %u: size %u > %u", reqs[0].id,
              total, max_tx_packet());
@@ -456,6 +484,12 @@ netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
     }
     p->first_seg = *nsegs;
     p->nsegs = 0;
+    if (nreqs > netif_max_slots) {
+        p->out = nullptr;
+        p->status = NETIF_RSP_ERROR;
+        counters_.tx_dropped_too_many_slots++;
+        return parse_result::parsed;
+    }
     if (!tx_take_buffer(p, out, total)) {
         return parse_result::parsed;
     }

@@ -128,6 +128,9 @@ struct netif_counters {
     uint64_t tx_packets;            // delivered to the switch
     uint64_t tx_bytes;
     uint64_t tx_dropped_no_room;    // caller's buffer too small
+    uint64_t tx_dropped_csum;       // partial checksum nobody can complete
+    uint64_t tx_dropped_runt;       // shorter than an Ethernet header
+    uint64_t tx_dropped_too_many_slots; // 19 or 20 data slots (old netfronts)
     uint64_t tx_errors;             // responded NETIF_RSP_ERROR
     uint64_t rx_packets;            // delivered to the guest
     uint64_t rx_bytes;
@@ -169,7 +172,9 @@ struct netif_backend_config {
 class netif_backend {
 public:
     // 'tx_page' and 'rx_page' are the frontend's ring pages, mapped
-    // writable.  The backend does not own them or the platform.
+    // writable.  The backend does not own them or the platform.  It
+    // attaches after the responses already published in them
+    // (BACK_RING_ATTACH); indices that do not add up fail it at once.
     netif_backend(backend_platform *platform, void *tx_page, void *rx_page,
                   const netif_backend_config &config);
     ~netif_backend();
@@ -241,6 +246,10 @@ public:
     // A call into the hypervisor: linc_vif_run() makes it once a second
     // per vif from the main thread, never per packet.  Returns !failed().
     bool check_alive();
+
+    // The caller dropped a packet of a TX burst (answered OK) because its
+    // partial checksum cannot be completed.
+    void count_tx_dropped_csum() { counters_.tx_dropped_csum++; }
 
     netif_status state() const;
     bool failed() const { return error_ != netif_error::none; }

@@ -598,8 +598,8 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
     if (!initialised_) {
         return ENOTCONN;
     }
-    if (RING_FREE_REQUESTS(&tx_) < netif_max_slots + 2
-        || tx_free_.size() < netif_max_slots + 2) {
+    if (RING_FREE_REQUESTS(&tx_) < netif_fatal_slots + 2
+        || tx_free_.size() < netif_fatal_slots + 2) {
         return EAGAIN;
     }
     auto take_id = [this](bool first) {
@@ -675,8 +675,11 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
     case netif_hostile::offset_past_page:
         single(own, page_size - 10, 64);
         break;
-    case netif_hostile::too_many_slots: {
-        const unsigned n = (config_.sg ? netif_max_slots : 1) + 1;
+    case netif_hostile::too_many_slots:
+    case netif_hostile::old_netfront_slots: {
+        const unsigned n = h == netif_hostile::old_netfront_slots
+                           ? netif_max_slots + 1
+                           : (config_.sg ? netif_fatal_slots : 1) + 1;
         for (unsigned k = 0; k < n; k++) {
             netif_tx_request req{};
             req.id = take_id(k == 0);
@@ -778,6 +781,22 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
         unsigned sent = 0;
         for (; sent < count; sent++) {
             if (send(frame, len, meta)) {
+                break;
+            }
+        }
+        push_tx();
+        return sent ? 0 : EAGAIN;
+    }
+    case netif_hostile::unfinishable_csum: {
+        // No L4 header, so nobody can complete the checksum it claims to
+        // leave partial.
+        uint8_t frame[64] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                             0x02, 0, 0, 0, 0, 0x02, 0x08, 0x06};
+        frontend_tx_meta meta;
+        meta.flags = packet_csum_blank;
+        unsigned sent = 0;
+        for (; sent < count; sent++) {
+            if (send(frame, sizeof frame, meta)) {
                 break;
             }
         }

@@ -118,7 +118,8 @@ enum class netif_hostile {
     foreign_gref,       // TX gref granted to another domain
     readonly_rx_gref,   // RX buffer granted read-only
     offset_past_page,   // TX offset + size > page
-    too_many_slots,     // TX packet with one data slot too many
+    too_many_slots,     // TX packet with more data slots than netback takes
+                        // (21 with feature-sg, 2 without)
     prod_overrun,       // TX req_prod more than a ring ahead
     rx_prod_overrun,    // RX req_prod more than a ring ahead
     zero_length,        // TX size 0
@@ -130,6 +131,9 @@ enum class netif_hostile {
     notification_storm, // 'count' notifications with nothing queued
     // Not protocol violations, abuse the backend must bound by itself:
     gso_amplify,        // up to 'count' 60,000-byte TCP frames, gso_size 1
+    old_netfront_slots, // a well-formed 19-slot packet, as netfronts
+                        // before Linux 3.9 could send
+    unfinishable_csum,  // 'count' ARP frames marked csum_blank
     // In the handshake, not the rings (hostile() refuses it: EINVAL): the
     // guest writes 3,000 bytes of 0xff and newlines as
     // multi-queue-num-queues (linc-guest does it).

@@ -129,6 +129,12 @@ constexpr unsigned netif_rx_ring_size =
 // XEN_NETBK_LEGACY_SLOTS_MAX, MAX_SKB_FRAGS + 1), the minimum every
 // backend must accept (XEN_NETIF_NR_SLOTS_MIN).
 constexpr unsigned netif_max_slots = XEN_NETIF_NR_SLOTS_MIN;
+// Data slots past which a packet fails the vif (Linux netback's
+// fatal_skb_slots default).  Packets of netif_max_slots + 1 to this many
+// slots are answered with an error and dropped, as netback does, because
+// netfronts older than the 18-slot limit (Linux before 3.9) send them.
+constexpr unsigned netif_fatal_slots = 20;
+static_assert(netif_fatal_slots >= netif_max_slots, "fatal above legal");
 // Extra-info slots after a first request: one per type at most.
 constexpr unsigned netif_max_extras = XEN_NETIF_EXTRA_TYPE_MAX - 1;
 

@@ -87,6 +87,9 @@ void add_counters(netif_counters *sum, const netif_counters &c)
     sum->rx_dropped_too_big += c.rx_dropped_too_big;
     sum->rx_dropped_failed += c.rx_dropped_failed;
     sum->tx_dropped_no_room += c.tx_dropped_no_room;
+    sum->tx_dropped_csum += c.tx_dropped_csum;
+    sum->tx_dropped_runt += c.tx_dropped_runt;
+    sum->tx_dropped_too_many_slots += c.tx_dropped_too_many_slots;
 }
 
 void vif_queue::disconnect_locked()
@@ -492,12 +495,27 @@ static int vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
     size_t n = copy_limit == UINT32_MAX
                ? b->tx_burst(bufs, static_cast<size_t>(max))
                : b->tx_burst_split(bufs, static_cast<size_t>(max), copy_limit);
+    // Finish partial checksums.  A packet the guest marked csum_blank whose
+    // checksum cannot be completed (not TCP or UDP over IP, or lengths
+    // that disagree) was answered OK but goes no further, as netback drops
+    // it after checksum_setup() fails: no port may get a packet with a
+    // checksum nobody can finish.  GSO frames are finished per segment.
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        if (pkts[i].copied == pkts[i].len) {
-            complete_csum(pkts[i]);
+        linc_vif_pkt &p = pkts[i];
+        if (p.copied == p.len && p.gso_type == LINC_VIF_GSO_NONE) {
+            complete_csum(p);
+            if (p.flags & LINC_VIF_CSUM_BLANK) {
+                b->count_tx_dropped_csum();
+                continue;
+            }
         }
+        if (kept != i) {
+            std::swap(pkts[kept], p);
+        }
+        kept++;
     }
-    return static_cast<int>(n);
+    return static_cast<int>(kept);
 }
 
 int linc_vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
@@ -528,6 +546,10 @@ bool linc_vif_fetch(struct linc_vif *v, int qid, struct linc_vif_pkt *p)
     }
     p->copied = p->len;
     complete_csum(*p);
+    if (p->flags & LINC_VIF_CSUM_BLANK) {
+        b->count_tx_dropped_csum();     // As vif_recv() drops it.
+        return false;
+    }
     return true;
 }
 
@@ -643,7 +665,8 @@ void linc_vif_get_stats(const struct linc_vif *v, struct linc_vif_stats *s)
     s->rx_packets = c.tx_packets;
     s->rx_bytes = c.tx_bytes;
     s->rx_errors = c.tx_errors;
-    s->rx_dropped = c.tx_dropped_no_room;
+    // Runts were answered with errors and are counted there too.
+    s->rx_dropped = c.tx_dropped_no_room + c.tx_dropped_csum;
     s->tx_packets = c.rx_packets;
     s->tx_bytes = c.rx_bytes;
     s->tx_errors = c.rx_errors;

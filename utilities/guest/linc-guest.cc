@@ -248,6 +248,7 @@ bool parse_hostile(const std::string &s, netif_hostile *h)
         {"bad-extra", netif_hostile::bad_extra},
         {"notification-storm", netif_hostile::notification_storm},
         {"gso-amplify", netif_hostile::gso_amplify},
+        {"unfinishable-csum", netif_hostile::unfinishable_csum},
         {"xenstore-junk", netif_hostile::xenstore_junk},
     };
     for (auto &e : table) {
@@ -606,7 +607,8 @@ void usage()
         "                       prod-overrun rx-prod-overrun zero-length\n"
         "                       oversize-length duplicate-ids\n"
         "                       frag-size-mismatch bad-extra notification-storm;\n"
-        "                       or abuse it: gso-amplify; or write junk in\n"
+        "                       or abuse it: gso-amplify unfinishable-csum;\n"
+        "                       or write junk in\n"
         "                       the handshake: xenstore-junk\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
         "  --guest=SPEC         one more guest in this process (repeatable),\n"
@@ -1262,7 +1264,8 @@ private:
         int error = conn_.fe0()->hostile(
             hostile_kind_,
             hostile_kind_ == netif_hostile::notification_storm ? 200000
-            : hostile_kind_ == netif_hostile::gso_amplify ? 64 : 1);
+            : hostile_kind_ == netif_hostile::gso_amplify ? 64
+            : hostile_kind_ == netif_hostile::unfinishable_csum ? 8 : 1);
         // EAGAIN: no free RX slot for an RX-side fault yet; we stop
         // reposting buffers until one frees up.
         if (error != EAGAIN) {
