@@ -157,8 +157,11 @@ int linc_vif_send_ex(struct linc_vif *, int qid, const struct linc_vif_pkt *,
 /* Before a forwarding thread sleeps on queue 'qid': processes pending
  * events, re-arms notification, and returns the fd to wait on, or -1 if
  * there is work already (do not sleep) or the queue is down (then wait on
- * nothing: the main thread will reconfigure). */
-int linc_vif_prepare_wait(struct linc_vif *, int qid, bool *work);
+ * nothing: the main thread will reconfigure).  Events that announced no
+ * work are unmasked late (XSA-332's late EOI): '*timeout_ms' is then how
+ * long to sleep at most before calling again, otherwise -1. */
+int linc_vif_prepare_wait(struct linc_vif *, int qid, bool *work,
+                          int *timeout_ms);
 /* The largest packet linc_vif_recv() can produce (to size buffers). */
 uint32_t linc_vif_max_packet(const struct linc_vif *);
 

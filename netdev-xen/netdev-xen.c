@@ -704,8 +704,8 @@ netdev_xen_rxq_wait(struct netdev_rxq *rxq)
     struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
     struct netdev_xen *dev = netdev_xen_cast(rxq->netdev);
     struct linc_vif *vif = get_vif(dev);
+    int fd, timeout_ms;
     bool work;
-    int fd;
 
     if (rx->n_backlog) {
         poll_immediate_wake();
@@ -717,11 +717,14 @@ netdev_xen_rxq_wait(struct netdev_rxq *rxq)
     if (!vif) {
         return;
     }
-    fd = linc_vif_prepare_wait(vif, rxq->queue_id, &work);
+    fd = linc_vif_prepare_wait(vif, rxq->queue_id, &work, &timeout_ms);
     if (work) {
         poll_immediate_wake();
     } else if (fd >= 0) {
         poll_fd_wait(fd, POLLIN);
+        if (timeout_ms >= 0) {
+            poll_timer_wait(timeout_ms);
+        }
     }
 }
 

@@ -4,8 +4,11 @@
 #include "netdev-xen/netif-backend.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <utility>
 
 namespace linc::xen {
@@ -45,7 +48,85 @@ const char *gntst_name(int16_t st)
     }
 }
 
+uint64_t monotonic_ns()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
 }  // namespace
+
+bool parse_netif_rate(const char *s, netif_credit *c)
+{
+    *c = netif_credit{};
+    if (!s || *s < '0' || *s > '9') {
+        return false;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long bytes = std::strtoull(s, &end, 10);
+    if (errno || *end != ',' || end[1] < '0' || end[1] > '9') {
+        return false;
+    }
+    unsigned long long usec = std::strtoull(end + 1, &end, 10);
+    if (errno || *end) {
+        return false;
+    }
+    if (bytes && usec) {
+        c->bytes = bytes;
+        c->usec = usec;
+    }
+    return true;
+}
+
+void netif_backend::set_credit(const netif_credit &c)
+{
+    credit_ = c.bytes && c.usec ? c : netif_credit{};
+    credit_left_ = credit_.bytes;
+    credit_window_start_ns_ = monotonic_ns();
+}
+
+// netback's tx_credit_exceeded() and tx_add_credit(), with our clock.
+bool netif_backend::tx_credit_allows(uint32_t size)
+{
+    if (!credit_.bytes) {
+        return true;
+    }
+    if (size <= credit_left_) {
+        return true;
+    }
+    const uint64_t now = monotonic_ns();
+    const uint64_t window_ns = credit_.usec * 1000;
+    if (now - credit_window_start_ns_ >= window_ns) {
+        // A new window: this window's credit on top of what is left,
+        // capped so that a burst stays bounded but a 64 KiB packet can
+        // always go once enough windows have passed.
+        const uint64_t max_burst = std::max<uint64_t>(131072, credit_.bytes);
+        credit_left_ = std::min(credit_left_ + credit_.bytes, max_burst);
+        credit_window_start_ns_ = now;
+    }
+    return size <= credit_left_;
+}
+
+uint64_t netif_backend::credit_wait_ns()
+{
+    if (!credit_.bytes || failed()) {
+        return 0;
+    }
+    const RING_IDX prod = read_once(&tx_.sring->req_prod);
+    if (prod == tx_.req_cons) {
+        return 0;
+    }
+    const netif_tx_request first =
+        copy_tx_request(RING_GET_REQUEST(&tx_, tx_.req_cons));
+    if (tx_credit_allows(first.size)) {
+        return 0;
+    }
+    const uint64_t end = credit_window_start_ns_ + credit_.usec * 1000;
+    const uint64_t now = monotonic_ns();
+    return end > now ? end - now : 1;
+}
 
 const char *netif_error_name(netif_error e)
 {
@@ -572,6 +653,13 @@ size_t netif_backend::tx_gather(packet_buf *out, size_t max,
         // others (if any) by parse_tx_packet().
         const netif_tx_request first =
             copy_tx_request(RING_GET_REQUEST(&tx_, tx_.req_cons));
+        // The "rate" credit: a packet that does not fit waits in the ring
+        // (its size is the first slot's total; a lie there is caught by
+        // the parser, which fails the vif).
+        if (!tx_credit_allows(first.size)) {
+            counters_.tx_credit_waits++;
+            break;
+        }
         parse_result r;
         if (!(first.flags & (NETTXF_extra_info | NETTXF_more_data))) {
             r = parse_tx_single(first, tx_.req_cons + 1, p, &out[nout],
@@ -582,6 +670,9 @@ size_t netif_backend::tx_gather(packet_buf *out, size_t max,
         }
         if (r != parse_result::parsed) {
             break;
+        }
+        if (credit_.bytes) {
+            credit_left_ -= std::min<uint64_t>(credit_left_, first.size);
         }
         if (p->out) {
             nout++;
@@ -1124,7 +1215,9 @@ bool netif_backend::final_check()
     // concurrently is either seen here or raises an event.
     int work;
     RING_FINAL_CHECK_FOR_REQUESTS(&tx_, work);
-    return work != 0;
+    // Requests the credit holds back are no work until it allows them
+    // (credit_wait_ns() says when).
+    return work != 0 && credit_wait_ns() == 0;
 }
 
 bool netif_backend::rx_buffers_available(unsigned slots)
@@ -1174,7 +1267,9 @@ bool netif_backend::on_event(evtchn_port_t port)
                  rx_.rsp_prod_pvt);
             return false;
         }
-        if (rx_prod != rx_prod_seen_) {
+        // Only buffers actually posted count as work: an index that moved
+        // backwards, or not at all, is as spurious as an empty ring.
+        if (rx_prod - rx_prod_seen_ - 1 < netif_rx_ring_size) {
             rx_prod_seen_ = rx_prod;
             spurious_run_ = 0;
             return false;

@@ -131,6 +131,7 @@ struct netif_counters {
     uint64_t tx_dropped_csum;       // partial checksum nobody can complete
     uint64_t tx_dropped_runt;       // shorter than an Ethernet header
     uint64_t tx_dropped_too_many_slots; // 19 or 20 data slots (old netfronts)
+    uint64_t tx_credit_waits;       // bursts stopped by the "rate" credit
     uint64_t tx_errors;             // responded NETIF_RSP_ERROR
     uint64_t rx_packets;            // delivered to the guest
     uint64_t rx_bytes;
@@ -168,6 +169,21 @@ struct netif_backend_config {
     // Fail the vif after this many consecutive events with no work.
     uint32_t spurious_event_limit = 65536;
 };
+
+// netback's transmit credit (the backend directory's "rate" key, "bytes,
+// usec"): the guest may send 'bytes' per 'usec' window.  A packet larger
+// than the credit left waits, in the ring, for the next window; unused
+// credit carries over up to max(128 KiB, bytes), so a window never
+// blocks a maximum-size packet for ever.  'bytes' 0: unlimited.
+struct netif_credit {
+    uint64_t bytes = 0;
+    uint64_t usec = 0;
+};
+
+// Parses "bytes,usec" as netback's xen_net_read_rate() does (two decimal
+// numbers, nothing else; 0 bytes or 0 usec is unlimited).  False, leaving
+// '*c' unlimited, if it does not parse.
+bool parse_netif_rate(const char *s, netif_credit *c);
 
 class netif_backend {
 public:
@@ -232,6 +248,14 @@ public:
     // meanwhile (then do not sleep).
     bool final_check();
 
+    // Sets the transmit credit (the "rate" key); applies from the next
+    // burst.  A window starts now with a full window's credit.
+    void set_credit(const netif_credit &);
+    // 0 if the guest's next packet may go now, else how many nanoseconds
+    // until its credit allows it.  final_check() reports no work while
+    // this is not 0.
+    uint64_t credit_wait_ns();
+
     // For a caller that holds packets for the guest instead of dropping
     // them: true if at least 'slots' RX buffers are posted; otherwise asks
     // the guest to notify when it posts up to that many (req_event) and
@@ -239,7 +263,9 @@ public:
     bool rx_buffers_available(unsigned slots);
 
     // An event arrived on one of our ports.  Returns needs_work().
-    // Counts events that found no work; too many in a row fail the vif.
+    // Counts events that found no work (no TX request, and no RX buffer
+    // posted since the last look: an RX index that did not move forward
+    // counts as none); too many in a row fail the vif.
     bool on_event(evtchn_port_t port);
 
     // Fails the vif (frontend_gone) if the frontend's domain has gone.
@@ -296,6 +322,12 @@ private:
     uint32_t spurious_run_ = 0;
     RING_IDX rx_prod_seen_ = 0;
     size_t tx_open_ = 0;        // packets of an unfinished split burst
+
+    // Transmit credit (set_credit()); 'credit_.bytes' 0 is unlimited.
+    bool tx_credit_allows(uint32_t size);
+    netif_credit credit_;
+    uint64_t credit_left_ = 0;
+    uint64_t credit_window_start_ns_ = 0;
 
     // Burst scratch, sized once.
     std::vector<grant_copy_segment> segs_;

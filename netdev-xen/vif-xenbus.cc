@@ -291,7 +291,12 @@ bool vif_xenbus::read_frontend(std::string *why)
 
 vif_xenbus::action vif_xenbus::run()
 {
-    xs_.poll_watches();     // Contents do not matter: we re-read the state.
+    // We re-read the state whatever fired; only "rate" needs to be noted.
+    for (const auto &w : xs_.poll_watches()) {
+        if (w.first == backend_path_ + "/rate") {
+            rate_changed_ = true;
+        }
+    }
 
     xenbus_state fs = read_frontend_state();
     bool frontend_gone = !xs_.read(frontend_path_ + "/state");

@@ -137,6 +137,13 @@ public:
     action run();
 
     const vif_frontend_params &params() const { return params_; }
+    // Whether the toolstack wrote our "rate" key since the last call.
+    bool take_rate_changed()
+    {
+        bool c = rate_changed_;
+        rate_changed_ = false;
+        return c;
+    }
     void connected();                     // Rings are up: state=Connected.
     void failed(const std::string &why);  // Handshake failed: state=Closed.
     void closed();                        // After a disconnect: Closed.
@@ -165,6 +172,7 @@ private:
     vif_frontend_params params_;
     std::string last_error_;
     bool watching_ = false;
+    bool rate_changed_ = false;
 };
 
 // Answers the toolstack for vifs whose hotplug script is vif-linc.

@@ -69,10 +69,19 @@ struct vif_queue {
     std::unique_ptr<netif_backend> backend;     // Null while disconnected.
     netif_counters retired{};                   // Of torn-down backends.
 
+    // Late unmasking of spurious events (see drain_events_locked()).
+    bool tx_work_seen = false;                  // Since the last drain.
+    uint32_t spurious_streak = 0;
+    std::vector<evtchn_port_t> masked;          // Left masked, for now.
+    std::chrono::steady_clock::time_point unmask_at{};
+    uint64_t throttled = 0;                     // Events left masked.
+
     void disconnect_locked();
     int connect_locked(domid_t fe, const vif_frontend_params &,
                        const vif_queue_params &, std::string *why);
     void drain_events_locked();
+    void unmask_deferred_locked();
+    int ms_until_unmask_locked() const;
 };
 
 void add_counters(netif_counters *sum, const netif_counters &c)
@@ -90,6 +99,7 @@ void add_counters(netif_counters *sum, const netif_counters &c)
     sum->tx_dropped_csum += c.tx_dropped_csum;
     sum->tx_dropped_runt += c.tx_dropped_runt;
     sum->tx_dropped_too_many_slots += c.tx_dropped_too_many_slots;
+    sum->tx_credit_waits += c.tx_credit_waits;
 }
 
 void vif_queue::disconnect_locked()
@@ -98,6 +108,8 @@ void vif_queue::disconnect_locked()
         add_counters(&retired, backend->counters());
     }
     backend.reset();
+    masked.clear();             // Unbound below, masks and all.
+    spurious_streak = 0;
     if (tx_bound) {
         platform->unbind(tx_port);
     }
@@ -157,20 +169,84 @@ int vif_queue::connect_locked(domid_t fe, const vif_frontend_params &p,
     return 0;
 }
 
+// Events are unmasked only once the backend has looked at the work they
+// announced, as Linux's late EOI (XSA-332) does, and a run of events that
+// announced nothing is unmasked later and later: 1 ms after the second,
+// doubling per event up to a second.  A guest that notifies without
+// posting work can then wake a forwarding thread a few times a second at
+// most, whatever it does; one that posts work is served at once, and its
+// ring is polled anyway whenever the thread is awake for other vifs.
+//
+// Unlike an interrupt handler we drain events only before sleeping, so an
+// event whose requests a busy poll already took finds an empty ring: if
+// this queue delivered packets since the last drain, its events announced
+// real work and none of them counts against it.
 void vif_queue::drain_events_locked()
 {
-    // Bounded: an event-channel storm cannot keep us here.  Each event is
-    // unmasked after the backend has seen it, as xenevtchn requires.
+    unmask_deferred_locked();
+    const bool worked = tx_work_seen;
+    tx_work_seen = false;
+    if (worked) {
+        spurious_streak = 0;
+        for (evtchn_port_t port : masked) {
+            platform->unmask(port);
+        }
+        masked.clear();
+    }
+    // Bounded: an event-channel storm cannot keep us here.
     for (int i = 0; i < 64; i++) {
         int port = platform->pending();
         if (port < 0) {
             break;
         }
+        bool spurious = false;
         if (backend) {
+            uint64_t before = backend->counters().spurious_events;
             backend->on_event(static_cast<evtchn_port_t>(port));
+            spurious = backend->counters().spurious_events != before;
         }
-        platform->unmask(static_cast<evtchn_port_t>(port));
+        if (!spurious || worked) {
+            spurious_streak = 0;
+            platform->unmask(static_cast<evtchn_port_t>(port));
+            continue;
+        }
+        if (++spurious_streak < 2) {
+            platform->unmask(static_cast<evtchn_port_t>(port));
+            continue;
+        }
+        const unsigned shift = std::min(spurious_streak - 2, 10u);
+        const auto delay = std::min(std::chrono::milliseconds(1u << shift),
+                                    std::chrono::milliseconds(1000));
+        unmask_at = std::chrono::steady_clock::now() + delay;
+        if (std::find(masked.begin(), masked.end(),
+                      static_cast<evtchn_port_t>(port)) == masked.end()) {
+            masked.push_back(static_cast<evtchn_port_t>(port));
+        }
+        throttled++;
     }
+}
+
+void vif_queue::unmask_deferred_locked()
+{
+    if (masked.empty()
+        || std::chrono::steady_clock::now() < unmask_at) {
+        return;
+    }
+    for (evtchn_port_t port : masked) {
+        platform->unmask(port);
+    }
+    masked.clear();
+}
+
+// -1 if nothing is left masked, else how long until it is unmasked.
+int vif_queue::ms_until_unmask_locked() const
+{
+    if (masked.empty()) {
+        return -1;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        unmask_at - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<long long>(left.count(), 0) + 1);
 }
 
 }  // namespace
@@ -205,8 +281,13 @@ struct linc_vif {
         return opts.sim ? open_simxen_platform(simxen_dir + "/control", 0, out)
                         : open_xen_platform(out);
     }
+    // The toolstack's "rate" key (netback's credit), as last read.
+    netif_credit credit;
+    std::string rate_key;       // Its value, for the status ("" if none).
+
     void disconnect_all();
     int connect_all(std::string *why);
+    void read_rate();
     void record_failure(const std::string &why)
     {
         failure = why;
@@ -225,6 +306,30 @@ void linc_vif::disconnect_all()
     }
 }
 
+// Reads the backend directory's "rate" key (written by the toolstack, as
+// xl's vif "rate=" option does; the guest cannot write there) and gives
+// every connected queue that credit, as netback does.  A value that does
+// not parse means no limit, as in netback, and says so in the status.
+void linc_vif::read_rate()
+{
+    auto s = xs->read(bus->backend_path() + "/rate");
+    rate_key.clear();
+    credit = netif_credit{};
+    if (s) {
+        if (parse_netif_rate(s->c_str(), &credit)) {
+            rate_key = *s;
+        } else {
+            rate_key = "unparsable, unlimited: " + quote_guest_value(*s, 32);
+        }
+    }
+    for (auto &q : queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        if (q->backend) {
+            q->backend->set_credit(credit);
+        }
+    }
+}
+
 int linc_vif::connect_all(std::string *why)
 {
     const vif_frontend_params &p = bus->params();
@@ -237,6 +342,7 @@ int linc_vif::connect_all(std::string *why)
             return error;
         }
     }
+    read_rate();
     uint32_t m = 0;
     for (size_t i = 0; i < p.queues.size(); i++) {
         m = std::max(m, queues[i]->backend->max_tx_packet());
@@ -451,6 +557,9 @@ bool linc_vif_run(struct linc_vif *v)
         changed = true;
         break;
     }
+    if (v->bus->take_rate_changed() && v->n_connected.load()) {
+        v->read_rate();
+    }
     return changed || v->bus->state() != state_before
            || v->bus->last_error() != error_before;
 }
@@ -501,6 +610,7 @@ static int vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
     // it after checksum_setup() fails: no port may get a packet with a
     // checksum nobody can finish.  GSO frames are finished per segment.
     size_t kept = 0;
+    q.tx_work_seen |= n != 0;
     for (size_t i = 0; i < n; i++) {
         linc_vif_pkt &p = pkts[i];
         if (p.copied == p.len && p.gso_type == LINC_VIF_GSO_NONE) {
@@ -626,9 +736,11 @@ int linc_vif_send_ex(struct linc_vif *v, int qid,
     return sent;
 }
 
-int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work)
+int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work,
+                          int *timeout_ms)
 {
     *work = false;
+    *timeout_ms = -1;
     if (qid < 0 || qid >= linc_vif_n_queues(v)) {
         return -1;
     }
@@ -642,6 +754,14 @@ int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work)
     if (b->final_check()) {
         *work = true;
         return -1;
+    }
+    // A masked port raises no event: look again when it is unmasked; nor
+    // does a guest whose requests wait for their "rate" credit.
+    *timeout_ms = q.ms_until_unmask_locked();
+    if (uint64_t wait_ns = b->credit_wait_ns()) {
+        int ms = static_cast<int>(std::min<uint64_t>(wait_ns / 1000000 + 1,
+                                                     1000));
+        *timeout_ms = *timeout_ms < 0 ? ms : std::min(*timeout_ms, ms);
     }
     return q.platform->evtchn_fd();
 }
@@ -692,6 +812,21 @@ void linc_vif_get_status(const struct linc_vif *v,
         add(aux, "error", v->failure.c_str());
     } else if (!v->bus->last_error().empty()) {
         add(aux, "error", v->bus->last_error().c_str());
+    }
+    uint64_t throttled = 0, credit_waits = 0;
+    for (auto &q : v->queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        throttled += q->throttled;
+        credit_waits += q->retired.tx_credit_waits
+                        + (q->backend ? q->backend->counters().tx_credit_waits
+                                      : 0);
+    }
+    if (throttled) {
+        add(aux, "events_throttled", std::to_string(throttled).c_str());
+    }
+    if (!v->rate_key.empty()) {
+        add(aux, "rate", v->rate_key.c_str());
+        add(aux, "rate_waits", std::to_string(credit_waits).c_str());
     }
     uint8_t mac[6];
     if (linc_vif_get_mac(v, mac)) {

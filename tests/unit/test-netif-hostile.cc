@@ -7,6 +7,7 @@
 // --enable-sanitizers for the out-of-bounds half of the promise.
 
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "tests/unit/netif-harness.h"
@@ -450,4 +451,66 @@ TEST(netif_hostile, nineteen_slots_are_dropped_not_fatal)
     LONGS_EQUAL(1, p->be->counters().tx_dropped_too_many_slots);
     LONGS_EQUAL(3, p->fe->reap_tx());
     LONGS_EQUAL(1, p->fe->counters().tx_error);
+}
+
+// Only RX buffers actually posted reset the run of spurious events: an RX
+// index moved backwards (or not at all) is as spurious as an empty ring.
+TEST(netif_hostile, rx_index_moved_backwards_is_spurious)
+{
+    p->fe->post_rx_buffers(8);
+    CHECK_FALSE(p->be->on_event(p->be_port));        // 8 new buffers: work
+    LONGS_EQUAL(0, p->be->counters().spurious_events);
+    auto *s = static_cast<netif_rx_sring *>(p->rx_map);
+    s->req_prod -= 4;
+    CHECK_FALSE(p->be->on_event(p->be_port));
+    LONGS_EQUAL(1, p->be->counters().spurious_events);
+    CHECK_FALSE(p->be->on_event(p->be_port));        // unchanged
+    LONGS_EQUAL(2, p->be->counters().spurious_events);
+    CHECK(p->be->state().state == netif_state::connected);
+}
+
+// netback's "rate" key: bytes per window; what does not fit waits in the
+// ring for the next window (never dropped), and the key parses as
+// xen_net_read_rate() parses it.
+TEST(netif_hostile, rate_credit_holds_packets_in_the_ring)
+{
+    netif_credit c;
+    CHECK(parse_netif_rate("1000,100000", &c));
+    LONGS_EQUAL(1000, c.bytes);
+    LONGS_EQUAL(100000, c.usec);
+    CHECK_FALSE(parse_netif_rate("1000", &c));
+    CHECK_FALSE(parse_netif_rate("1000,", &c));
+    CHECK_FALSE(parse_netif_rate("1000,10x", &c));
+    CHECK_FALSE(parse_netif_rate("-1,10", &c));
+    LONGS_EQUAL(0, c.bytes);                 // unlimited after a failure
+    CHECK(parse_netif_rate("0,10", &c));     // 0 bytes: unlimited
+    LONGS_EQUAL(0, c.bytes);
+
+    CHECK(parse_netif_rate("1000,100000", &c));   // 1000 B per 100 ms
+    p->be->set_credit(c);
+    for (uint32_t i = 0; i < 10; i++) {
+        send_good(*p, i);                   // 128 bytes each
+    }
+    p->fe->push_tx();
+    LONGS_EQUAL(7, p->tx());                // 896 bytes; the 8th waits
+    LONGS_EQUAL(1, p->be->counters().tx_credit_waits);
+    CHECK(p->be->credit_wait_ns() > 0);
+    CHECK_FALSE(p->be->final_check());      // held back: no work yet
+    LONGS_EQUAL(0, p->tx());
+    // The next window's 1000 bytes.
+    struct timespec ts = {0, 110 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+    LONGS_EQUAL(0, p->be->credit_wait_ns());
+    LONGS_EQUAL(3, p->tx());
+    CHECK(check_packet(p->pool[0].data, 128, 7));
+    LONGS_EQUAL(10, p->fe->reap_tx());
+    LONGS_EQUAL(0, p->fe->counters().tx_error);
+
+    // Unlimited again.
+    p->be->set_credit(netif_credit{});
+    for (uint32_t i = 0; i < 20; i++) {
+        send_good(*p, i);
+    }
+    p->fe->push_tx();
+    LONGS_EQUAL(20, p->tx());
 }
