@@ -93,6 +93,9 @@ bool linc_vif_take_failure(struct linc_vif *, char *buf, size_t size);
 
 /* Main thread: an fd that becomes readable when run() has work. */
 int linc_vif_xs_fd(const struct linc_vif *);
+/* Main thread: milliseconds until run() must be called again whatever the
+ * fd says (a frontend waiting out its reconnection backoff), or -1. */
+int linc_vif_run_in_ms(const struct linc_vif *);
 
 /* Queues the frontend connected (0 while not connected). */
 int linc_vif_n_queues(const struct linc_vif *);

@@ -463,9 +463,13 @@ netdev_xen_wait(const struct netdev_class *class OVS_UNUSED)
 
         if (vif) {
             int fd = linc_vif_xs_fd(vif);
+            int ms = linc_vif_run_in_ms(vif);
 
             if (fd >= 0) {
                 poll_fd_wait(fd, POLLIN);
+            }
+            if (ms >= 0) {
+                poll_timer_wait(ms);
             }
             /* Failures found by the forwarding threads are acted on here;
              * look again now and then. */

@@ -3,7 +3,9 @@
 
 #include "netdev-xen/vif-xenbus.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -74,12 +76,24 @@ std::optional<bool> parse_flag(const std::optional<std::string> &s,
 
 constexpr unsigned max_queues_limit = 16;
 
+constexpr uint64_t backoff_first_ms = 100;
+constexpr uint64_t backoff_max_ms = 30000;
+constexpr uint64_t stable_connection_ms = 10000;
+
+uint64_t steady_ms()
+{
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
 }  // namespace
 
 vif_xenbus::vif_xenbus(xs_store &xs, domid_t backend, domid_t frontend,
-                       unsigned devid, const vif_features &features)
+                       unsigned devid, const vif_features &features,
+                       clock_fn clock)
     : xs_(xs), backend_(backend), frontend_(frontend), devid_(devid),
-      features_(features)
+      features_(features), clock_(clock ? std::move(clock) : steady_ms)
 {
     backend_path_ = "/local/domain/" + std::to_string(backend) + "/backend/vif/"
                     + std::to_string(frontend) + "/" + std::to_string(devid);
@@ -327,10 +341,16 @@ vif_xenbus::action vif_xenbus::run()
 
     case xenbus_state::initialising:
     case xenbus_state::unknown:
-        // A (re)starting frontend: offer ourselves again.
+        // A (re)starting frontend: offer ourselves again, once any backoff
+        // has run out.
         if ((state_ == xenbus_state::closed || state_ == xenbus_state::closing)
             && !frontend_gone) {
-            start();
+            if (clock_() < offer_not_before_ms_) {
+                offer_pending_ = true;
+            } else {
+                offer_pending_ = false;
+                start();
+            }
         }
         break;
 
@@ -352,7 +372,15 @@ vif_xenbus::action vif_xenbus::run()
 void vif_xenbus::connected()
 {
     last_error_.clear();
+    connected_at_ms_ = clock_();
     set_state(xenbus_state::connected);
+}
+
+void vif_xenbus::back_off()
+{
+    backoff_ms_ = backoff_ms_ ? std::min(2 * backoff_ms_, backoff_max_ms)
+                              : backoff_first_ms;
+    offer_not_before_ms_ = clock_() + backoff_ms_;
 }
 
 void vif_xenbus::failed(const std::string &why)
@@ -360,11 +388,33 @@ void vif_xenbus::failed(const std::string &why)
     last_error_ = why;
     xs_.write(backend_path_ + "/error", why);
     set_state(xenbus_state::closed);
+    back_off();
 }
 
 void vif_xenbus::closed()
 {
+    // A connection that did not last is a flap: back off as after a
+    // failure.  One that did clears the slate.
+    if (state_ == xenbus_state::connected
+        || state_ == xenbus_state::closing) {
+        if (clock_() - connected_at_ms_ < stable_connection_ms) {
+            back_off();
+        } else {
+            backoff_ms_ = 0;
+            offer_not_before_ms_ = 0;
+        }
+    }
     set_state(xenbus_state::closed);
+}
+
+int64_t vif_xenbus::ms_until_offer() const
+{
+    if (!offer_pending_) {
+        return -1;
+    }
+    uint64_t now = clock_();
+    return now >= offer_not_before_ms_
+           ? 0 : static_cast<int64_t>(offer_not_before_ms_ - now);
 }
 
 // ---------------------------------------------------------------------------

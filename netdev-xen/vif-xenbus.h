@@ -31,6 +31,7 @@
 #define LINC_VIF_XENBUS_H 1
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,8 +125,11 @@ public:
         disconnect,     // Unmap and unbind now, then call closed().
     };
 
+    // Milliseconds on a monotonic clock (replaceable for tests).
+    using clock_fn = std::function<uint64_t()>;
+
     vif_xenbus(xs_store &, domid_t backend, domid_t frontend, unsigned devid,
-               const vif_features &);
+               const vif_features &, clock_fn clock = nullptr);
     ~vif_xenbus();
 
     // Checks the toolstack made our backend directory, publishes features
@@ -137,6 +141,15 @@ public:
     action run();
 
     const vif_frontend_params &params() const { return params_; }
+
+    // A frontend that keeps failing (a bad handshake, a malformed request)
+    // or keeps connecting and closing is offered the backend again only
+    // after a delay that doubles each time, from 100 ms up to 30 s, and
+    // resets once a connection has lasted 10 s.  A starting frontend
+    // simply waits in Initialising meanwhile, as for a slow backend.
+    // Milliseconds until run() would offer again; -1 if nothing waits.
+    int64_t ms_until_offer() const;
+    uint64_t backoff_ms() const { return backoff_ms_; }
     // Whether the toolstack wrote our "rate" key since the last call.
     bool take_rate_changed()
     {
@@ -173,6 +186,13 @@ private:
     std::string last_error_;
     bool watching_ = false;
     bool rate_changed_ = false;
+
+    void back_off();
+    clock_fn clock_;
+    uint64_t backoff_ms_ = 0;
+    uint64_t offer_not_before_ms_ = 0;
+    uint64_t connected_at_ms_ = 0;
+    bool offer_pending_ = false;
 };
 
 // Answers the toolstack for vifs whose hotplug script is vif-linc.

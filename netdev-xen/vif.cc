@@ -579,6 +579,12 @@ int linc_vif_xs_fd(const struct linc_vif *v)
     return v->xs->fd();
 }
 
+int linc_vif_run_in_ms(const struct linc_vif *v)
+{
+    int64_t ms = v->bus->ms_until_offer();
+    return ms < 0 ? -1 : static_cast<int>(std::min<int64_t>(ms, INT32_MAX));
+}
+
 int linc_vif_n_queues(const struct linc_vif *v)
 {
     return v->n_connected.load(std::memory_order_acquire);
@@ -823,6 +829,10 @@ void linc_vif_get_status(const struct linc_vif *v,
     }
     if (throttled) {
         add(aux, "events_throttled", std::to_string(throttled).c_str());
+    }
+    if (v->bus->backoff_ms()) {
+        add(aux, "reconnect_backoff_ms",
+            std::to_string(v->bus->backoff_ms()).c_str());
     }
     if (!v->rate_key.empty()) {
         add(aux, "rate", v->rate_key.c_str());

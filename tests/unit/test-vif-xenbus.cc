@@ -95,6 +95,8 @@ TEST_GROUP(vif_xenbus)
 {
     fake_store xs;
     vif_features features;
+    uint64_t now_ms = 1000;
+    vif_xenbus::clock_fn clock = [this]() { return now_ms; };
 
     void setup() override
     {
@@ -162,7 +164,7 @@ TEST(vif_xenbus, frontend_elsewhere_is_refused)
 
 TEST(vif_xenbus, connect_disconnect_reconnect)
 {
-    vif_xenbus v(xs, 0, 5, 0, features);
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
     LONGS_EQUAL(0, v.start());
     write_good_frontend();
     xs.write(fe + "/state", "4");
@@ -185,10 +187,16 @@ TEST(vif_xenbus, connect_disconnect_reconnect)
     v.closed();
     STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
 
-    // It comes back: InitWait, then a new connection.
+    // It comes back after a connection that lasted no time: offered again
+    // after the first backoff, then InitWait and a new connection.
     xs.write(fe + "/state", "1");
     CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+    LONGS_EQUAL(100, v.ms_until_offer());
+    now_ms += 100;
+    CHECK(v.run() == vif_xenbus::action::none);
     STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+    LONGS_EQUAL(-1, v.ms_until_offer());
     xs.write(fe + "/state", "4");
     CHECK(v.run() == vif_xenbus::action::connect);
 }
@@ -458,4 +466,48 @@ TEST(vif_xenbus, guest_bytes_in_errors_are_quoted_and_bounded)
         CHECK(c >= 0x20 && c < 0x7f);
     }
     STRCMP_CONTAINS("(3000 bytes)", err.c_str());
+}
+
+// A frontend that keeps failing is offered the backend later and later:
+// 100 ms, doubling, up to 30 s; a connection that lasts 10 s clears it.
+TEST(vif_xenbus, failing_or_flapping_frontends_back_off)
+{
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, v.start());
+    uint64_t expect = 100;
+    for (int i = 0; i < 12; i++) {
+        // A malformed frontend: fails the handshake.
+        xs.write(fe + "/request-rx-copy", "0");
+        xs.write(fe + "/state", "4");
+        CHECK(v.run() == vif_xenbus::action::none);
+        STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+        LONGS_EQUAL(expect, v.backoff_ms());
+        // It starts over at once; we wait out the backoff.
+        xs.write(fe + "/state", "1");
+        CHECK(v.run() == vif_xenbus::action::none);
+        STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+        LONGS_EQUAL(expect, v.ms_until_offer());
+        now_ms += expect - 1;
+        CHECK(v.run() == vif_xenbus::action::none);
+        STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+        now_ms += 1;
+        CHECK(v.run() == vif_xenbus::action::none);
+        STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+        expect = std::min<uint64_t>(2 * expect, 30000);
+    }
+    LONGS_EQUAL(30000, v.backoff_ms());
+
+    // A good connection that lasts 10 s clears the backoff.
+    write_good_frontend();
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::connect);
+    v.connected();
+    now_ms += 10000;
+    xs.write(fe + "/state", "5");
+    CHECK(v.run() == vif_xenbus::action::disconnect);
+    v.closed();
+    LONGS_EQUAL(0, v.backoff_ms());
+    xs.write(fe + "/state", "1");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
 }

@@ -163,6 +163,7 @@ struct guest_options {
     std::string bridge;             // xl's bridge=
     std::string hostile;
     double hostile_after = 0.5;
+    bool hostile_repeat = false;    // again after every reconnection
     unsigned gen_size = 64;
     uint64_t gen_count = 0;         // 0: until stopped
     uint64_t gen_rate = 0;          // packets/s, 0: as fast as the ring goes
@@ -611,11 +612,13 @@ void usage()
         "                       or write junk in\n"
         "                       the handshake: xenstore-junk\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
+        "  --hostile-repeat=1   again after every reconnection\n"
         "  --guest=SPEC         one more guest in this process (repeatable),\n"
         "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
         "                       mode devid mac backend-domid queues gen-size\n"
         "                       gen-count gen-rate gen-flows gen-dst-mac\n"
-        "                       hotplug bridge hostile hostile-after; others\n"
+        "                       hotplug bridge hostile hostile-after\n"
+        "                       hostile-repeat; others\n"
         "                       from the options above.  Not with --domid;\n"
         "                       gen and sink modes only.\n"
         "                       e.g. --guest=domid=1,mode=gen --guest=domid=2,mode=sink\n"
@@ -677,6 +680,8 @@ bool set_guest_option(guest_options *g, const std::string &key,
         g->hostile = value;
     } else if (key == "hostile-after") {
         g->hostile_after = std::atof(value.c_str());
+    } else if (key == "hostile-repeat") {
+        g->hostile_repeat = parse_number(value, 1, w) != 0;
     } else if (key == "gen-size") {
         g->gen_size = static_cast<unsigned>(parse_number(value, 65535, w));
     } else if (key == "gen-count") {
@@ -747,6 +752,7 @@ options parse_args(int argc, char **argv)
         {"detach", no_argument, nullptr, o_detach},
         {"hostile", required_argument, nullptr, o_guest_opt},
         {"hostile-after", required_argument, nullptr, o_guest_opt},
+        {"hostile-repeat", required_argument, nullptr, o_guest_opt},
         {"gen-size", required_argument, nullptr, o_guest_opt},
         {"gen-count", required_argument, nullptr, o_guest_opt},
         {"gen-rate", required_argument, nullptr, o_guest_opt},
@@ -991,6 +997,11 @@ public:
         }
         if (mode_ == mode::tap) {
             set_tap_offloads();
+        }
+        if (!first && go_.hostile_repeat
+            && hostile_kind_ != netif_hostile::xenstore_junk) {
+            hostile_done_ = false;
+            start_ns_ = now;
         }
         state_ = state::connected;
     }
