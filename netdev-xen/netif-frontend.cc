@@ -593,6 +593,18 @@ void netif_frontend::publish_tx_raw()
     notify(config_.tx_port);
 }
 
+void netif_frontend::hostile_scribble_tx(const uint8_t *head, size_t len)
+{
+    len = std::min(len, page_size);
+    // tx_buf_ is fixed once init() ran; only guest memory is written.
+    for (uint8_t *buf : tx_buf_) {
+        volatile uint8_t *d = buf;
+        for (size_t i = 0; i < len; i++) {
+            d[i] = head[i];
+        }
+    }
+}
+
 int netif_frontend::hostile(netif_hostile h, unsigned count)
 {
     if (!initialised_) {
@@ -803,6 +815,7 @@ int netif_frontend::hostile(netif_hostile h, unsigned count)
         push_tx();
         return sent ? 0 : EAGAIN;
     }
+    case netif_hostile::rewrite_heads:
     case netif_hostile::xenstore_junk:
         return EINVAL;
     }

@@ -134,6 +134,10 @@ enum class netif_hostile {
     old_netfront_slots, // a well-formed 19-slot packet, as netfronts
                         // before Linux 3.9 could send
     unfinishable_csum,  // 'count' ARP frames marked csum_blank
+    // From another thread, not through hostile() (which refuses it:
+    // EINVAL): the guest keeps rewriting the heads of the frames in its
+    // TX buffers while the backend works (hostile_scribble_tx()).
+    rewrite_heads,
     // In the handshake, not the rings (hostile() refuses it: EINVAL): the
     // guest writes 3,000 bytes of 0xff and newlines as
     // multi-queue-num-queues (linc-guest does it).
@@ -232,6 +236,11 @@ public:
     // Breaks the protocol in way 'h' and publishes it (notifying 'count'
     // times for notification_storm).  0 or an errno.
     int hostile(netif_hostile h, unsigned count = 1);
+    // Writes 'len' bytes of 'head' at the start of every TX buffer, in
+    // flight or not, without any synchronisation: a guest rewriting what it
+    // granted while the backend reads it.  Safe to call from another
+    // thread than the one driving the rings (it touches guest memory only).
+    void hostile_scribble_tx(const uint8_t *head, size_t len);
 
 private:
     // The free request ids of one ring, last freed first taken: room for

@@ -71,6 +71,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
@@ -80,6 +81,7 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "netdev-xen/l4-csum.h"
@@ -251,6 +253,7 @@ bool parse_hostile(const std::string &s, netif_hostile *h)
         {"gso-amplify", netif_hostile::gso_amplify},
         {"unfinishable-csum", netif_hostile::unfinishable_csum},
         {"xenstore-junk", netif_hostile::xenstore_junk},
+        {"rewrite-heads", netif_hostile::rewrite_heads},
     };
     for (auto &e : table) {
         if (s == e.name) {
@@ -608,7 +611,8 @@ void usage()
         "                       prod-overrun rx-prod-overrun zero-length\n"
         "                       oversize-length duplicate-ids\n"
         "                       frag-size-mismatch bad-extra notification-storm;\n"
-        "                       or abuse it: gso-amplify unfinishable-csum;\n"
+        "                       or abuse it: gso-amplify unfinishable-csum\n"
+        "                       rewrite-heads (gen mode);\n"
         "                       or write junk in\n"
         "                       the handshake: xenstore-junk\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
@@ -868,7 +872,8 @@ public:
     {
         parse_hostile(go.hostile, &hostile_kind_);
         hostile_done_ = go.hostile.empty()
-                        || hostile_kind_ == netif_hostile::xenstore_junk;
+                        || hostile_kind_ == netif_hostile::xenstore_junk
+                        || hostile_kind_ == netif_hostile::rewrite_heads;
         frame_.build(go.mac, go.gen_dst_mac, go.gen_size);
         if (go.gen_size < probe_frame::min_size && go.mode == "gen") {
             log_msg("domain %u: --gen-size=%u is too small for a probe; "
@@ -876,6 +881,8 @@ public:
                     frame_.size());
         }
     }
+
+    ~guest() { stop_rewriter(); }
 
     domid_t domid() const { return go_.domid; }
     bool failed() const { return state_ == state::failed; }
@@ -998,6 +1005,9 @@ public:
         if (mode_ == mode::tap) {
             set_tap_offloads();
         }
+        if (first && go_.hostile == "rewrite-heads") {
+            start_rewriter();
+        }
         if (!first && go_.hostile_repeat
             && hostile_kind_ != netif_hostile::xenstore_junk) {
             hostile_done_ = false;
@@ -1012,6 +1022,7 @@ public:
         if (state_ != state::connected) {
             return;
         }
+        stop_rewriter();        // Its frontend goes with the connection.
         disconnect_frontend(*sim_, *keys_, &conn_);
         keys_->set_state(1);
         state_ = state::waiting;
@@ -1192,9 +1203,41 @@ public:
         }
     }
 
+    // --hostile=rewrite-heads: a thread that flips the headers of every TX
+    // buffer (Ethernet, IPv4, the UDP ports: the first 38 bytes) between
+    // the frame's own and garbage, for ever, while the backend classifies
+    // and copies them.  A flow on the destination MAC and UDP port (the
+    // first and last bytes flipped) passes only wholly good headers; the
+    // receiver must get exactly those, never garbage (which the sink
+    // counts as rx_other).
+    void start_rewriter()
+    {
+        netif_frontend *fe = conn_.fe0();
+        std::array<uint8_t, 38> good{}, bad{};
+        std::memcpy(good.data(), frame_.data(),
+                    std::min(good.size(), frame_.size()));
+        bad.fill(0xee);
+        rewriter_ = std::thread([this, fe, good, bad]() {
+            while (!rewriter_stop_.load(std::memory_order_relaxed)) {
+                fe->hostile_scribble_tx(bad.data(), bad.size());
+                fe->hostile_scribble_tx(good.data(), good.size());
+            }
+        });
+        log_msg("hostile rewrite-heads: rewriting TX buffers");
+    }
+
+    void stop_rewriter()
+    {
+        if (rewriter_.joinable()) {
+            rewriter_stop_.store(true);
+            rewriter_.join();
+        }
+    }
+
     // SIGTERM: close, run the hotplug script offline, destroy the domain.
     void teardown()
     {
+        stop_rewriter();
         if (state_ == state::connected) {
             uint64_t notified = 0;
             for (fe_queue &q : conn_.queues) {
@@ -1220,6 +1263,7 @@ private:
 
     int fail(int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)))
     {
+        stop_rewriter();
         char msg[512];
         va_list args;
         va_start(args, fmt);
@@ -1480,6 +1524,8 @@ private:
     bool hotplugged_ = false;
     netif_hostile hostile_kind_{};
     bool hostile_done_ = true;
+    std::thread rewriter_;
+    std::atomic<bool> rewriter_stop_{false};
     bool gen_held_ = false;     // set_gen_held()
     std::string fail_msg_;
     uint64_t created_ns_ = 0;
