@@ -75,12 +75,14 @@ TEST(simxen_control, domain_lifecycle)
     LONGS_EQUAL(0, call(ctl_op::get_domain, 2, 0, 0, &rep, &fds));
     LONGS_EQUAL(4, rep.v0);
     LONGS_EQUAL(16, rep.v1);
-    LONGS_EQUAL(4, fds.size());
+    LONGS_EQUAL(5, fds.size());     // Privileged: with the active table.
     struct stat st;
     LONGS_EQUAL(0, fstat(fds[0].get(), &st));
     LONGS_EQUAL(4 * 4096, st.st_size);
     LONGS_EQUAL(0, fstat(fds[1].get(), &st));
     LONGS_EQUAL(4096, st.st_size);      // 16 entries, page-rounded.
+    LONGS_EQUAL(0, fstat(fds[4].get(), &st));
+    LONGS_EQUAL(4096, st.st_size);      // 16 active entries, page-rounded.
     // The liveness page: 1 while the domain lives, and nobody but the
     // daemon can change it.
     LONGS_EQUAL(0, fstat(fds[3].get(), &st));
@@ -145,7 +147,7 @@ TEST(simxen_control, ports_are_bounded_and_reused)
         n++;
         LONGS_EQUAL(n, rep.v0);     // Lowest free, from 1.
     }
-    // Each port holds two eventfds in the daemon (this process): with a
+    // Each port holds a socket pair in the daemon (this process): with a
     // small descriptor limit we run out of those first.
     if (err == EMFILE || err == ENFILE) {
         CHECK(n > 0);
@@ -156,4 +158,121 @@ TEST(simxen_control, ports_are_bounded_and_reused)
     LONGS_EQUAL(0, call(ctl_op::evtchn_unbind, 0, 7));
     LONGS_EQUAL(0, call(ctl_op::evtchn_alloc_unbound, 0, 0, 0, &rep, &fds));
     LONGS_EQUAL(7, rep.v0);
+}
+
+// Each domain has its own control socket, "control.<domid>", through
+// which a client acts as that domain only, as a guest does on Xen.
+TEST(simxen_control, a_domain_socket_acts_as_its_domain_only)
+{
+    LONGS_EQUAL(0, call(ctl_op::create_domain, 2, 4, 16));
+    LONGS_EQUAL(0, call(ctl_op::create_domain, 3, 4, 16));
+    const std::string path = fx.dir + "/" + guest_control_name(2);
+    struct stat st;
+    LONGS_EQUAL(0, stat(path.c_str(), &st));
+    LONGS_EQUAL(0600, st.st_mode & 0777);
+    ctl_client g;
+    LONGS_EQUAL(0, g.connect(path));
+    auto gcall = [&](ctl_op op, uint32_t dom, uint32_t a = 0, uint32_t b = 0,
+                     ctl_reply *out = nullptr,
+                     std::vector<unique_fd> *fds = nullptr) {
+        ctl_request req{static_cast<uint32_t>(op), dom, a, b};
+        ctl_reply rep{};
+        int err = g.call(req, &rep, fds);
+        if (out) {
+            *out = rep;
+        }
+        return err;
+    };
+
+    // Nothing as, or of, another domain.
+    LONGS_EQUAL(EPERM, gcall(ctl_op::get_domain, 3));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::get_domain, 0));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::get_domain, 77));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::domain_alive, 3));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::evtchn_alloc_unbound, 3, 0));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::evtchn_alloc_unbound, 0, 3));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::evtchn_notify, 0, 1));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::evtchn_unbind, 3, 1));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::create_domain, 7, 4, 16));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::create_domain, 2, 4, 16));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::destroy_domain, 3));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::destroy_domain, 0));
+    LONGS_EQUAL(EPERM, gcall(ctl_op::destroy_domain, 0x12345));
+
+    // Itself: its memory and grant table (sealed), not the active grant
+    // table, which only the privileged socket hands out.
+    ctl_reply rep;
+    std::vector<unique_fd> fds;
+    LONGS_EQUAL(0, gcall(ctl_op::get_domain, 2, 0, 0, &rep, &fds));
+    LONGS_EQUAL(4, rep.v0);
+    LONGS_EQUAL(4, fds.size());
+    CHECK(ftruncate(fds[0].get(), 0) < 0);
+    CHECK(ftruncate(fds[1].get(), 0) < 0);
+    std::vector<unique_fd> priv;
+    LONGS_EQUAL(0, call(ctl_op::get_domain, 2, 0, 0, &rep, &priv));
+    LONGS_EQUAL(5, priv.size());
+    LONGS_EQUAL(0, gcall(ctl_op::domain_alive, 2, 0, 0, &rep));
+    LONGS_EQUAL(1, rep.v0);
+
+    // Its event channels, with domain 0 (the backend, privileged) at the
+    // other end.
+    LONGS_EQUAL(0, gcall(ctl_op::evtchn_alloc_unbound, 2, 0, 0, &rep, &fds));
+    uint32_t gport = rep.v0;
+    LONGS_EQUAL(0, call(ctl_op::evtchn_bind_interdomain, 0, 2, gport, &rep));
+    uint32_t bport = rep.v0;
+    LONGS_EQUAL(0, gcall(ctl_op::evtchn_notify, 2, gport));
+    // Domain 0's port is not its to close.
+    LONGS_EQUAL(EPERM, gcall(ctl_op::evtchn_unbind, 0, bport));
+    LONGS_EQUAL(0, gcall(ctl_op::evtchn_unbind, 2, gport));
+    LONGS_EQUAL(0, gcall(ctl_op::evtchn_alloc_unbound, 2, 3, 0, &rep, &fds));
+
+    // It may shut itself down; the socket goes with the domain.
+    LONGS_EQUAL(0, gcall(ctl_op::destroy_domain, 2));
+    CHECK(stat(path.c_str(), &st) < 0);
+    LONGS_EQUAL(ENOENT, errno);
+    LONGS_EQUAL(0, call(ctl_op::domain_alive, 3, 0, 0, &rep));
+    LONGS_EQUAL(1, rep.v0);
+}
+
+// A connection to a domain's socket acts as that domain, not as a later
+// one that reuses its id.
+TEST(simxen_control, a_domain_socket_dies_with_its_domain)
+{
+    LONGS_EQUAL(0, call(ctl_op::create_domain, 4, 1, 16));
+    ctl_client g;
+    LONGS_EQUAL(0, g.connect(fx.dir + "/" + guest_control_name(4)));
+    ctl_request req{static_cast<uint32_t>(ctl_op::domain_alive), 4, 0, 0};
+    ctl_reply rep;
+    LONGS_EQUAL(0, g.call(req, &rep));
+    LONGS_EQUAL(1, rep.v0);
+    LONGS_EQUAL(0, call(ctl_op::destroy_domain, 4));
+    LONGS_EQUAL(0, call(ctl_op::create_domain, 4, 2, 16));
+    req = {static_cast<uint32_t>(ctl_op::get_domain), 4, 0, 0};
+    std::vector<unique_fd> fds;
+    CHECK(g.call(req, &rep, &fds) != 0);
+    LONGS_EQUAL(0, fds.size());
+    // The new domain's socket is its own.
+    ctl_client g2;
+    LONGS_EQUAL(0, g2.connect(fx.dir + "/" + guest_control_name(4)));
+    LONGS_EQUAL(0, g2.call(req, &rep, &fds));
+    LONGS_EQUAL(2, rep.v0);
+}
+
+// A guest cannot use up the daemon's control connections.
+TEST(simxen_control, a_domain_socket_has_few_connections)
+{
+    LONGS_EQUAL(0, call(ctl_op::create_domain, 5, 1, 16));
+    std::vector<std::unique_ptr<ctl_client>> conns;
+    int refused = 0;
+    for (int i = 0; i < 9; i++) {
+        auto c = std::make_unique<ctl_client>();
+        LONGS_EQUAL(0, c->connect(fx.dir + "/" + guest_control_name(5)));
+        ctl_request req{static_cast<uint32_t>(ctl_op::domain_alive), 5, 0, 0};
+        ctl_reply rep;
+        refused += c->call(req, &rep) != 0;
+        conns.push_back(std::move(c));
+    }
+    LONGS_EQUAL(1, refused);
+    ctl_reply rep;
+    LONGS_EQUAL(0, call(ctl_op::domain_alive, 5, 0, 0, &rep));
 }

@@ -4,13 +4,25 @@
 // Event channels between an emulated guest and the backend platform:
 // notify, the single pollable fd, pending() and masking until unmask().
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "netdev-xen/xen-platform.h"
 #include "tests/unit/simxen-fixture.h"
+#include "utilities/simxen/ctl-client.h"
+#include "utilities/simxen/protocol.h"
 #include "utilities/simxen/sim-guest.h"
 
 #include <CppUTest/TestHarness.h>
@@ -145,4 +157,177 @@ TEST(simxen_evtchn, notify_before_bind_is_dropped_as_on_xen)
     guest->notify(gport);
     CHECK(readable(be->evtchn_fd(), 1000));
     LONGS_EQUAL(static_cast<int>(bport), be->pending());
+}
+
+namespace {
+
+// Runs 'f' on a thread and tells whether it returned within 'ms'.  If it
+// did not, calls 'unstick' until it does, so that a test fails rather
+// than hangs.
+bool returns_within(int ms, const std::function<void()> &f,
+                    const std::function<void()> &unstick)
+{
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        f();
+        done = true;
+    });
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(ms);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    bool in_time = done;
+    while (!done) {
+        unstick();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    t.join();
+    return in_time;
+}
+
+void set_blocking(int fd, bool blocking)
+{
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
+}
+
+}  // namespace
+
+// A hostile guest holds the descriptors of its event channels, as handed
+// out by evtchn_alloc_unbound, and does what it likes with them: makes
+// them blocking, fills them.  Neither the daemon nor a backend may then
+// block on them.
+TEST_GROUP(simxen_evtchn_hostile)
+{
+    simxen_fixture fx;
+    std::unique_ptr<backend_platform> be;
+    simxen::ctl_client ctl;         // Acting as domain 3, a guest.
+    std::vector<simxen::unique_fd> fds;
+    evtchn_port_t gport = 0;
+
+    void setup() override
+    {
+        LONGS_EQUAL(0, fx.start());
+        LONGS_EQUAL(0, ctl.connect(fx.control()));
+        simxen::ctl_request req{
+            static_cast<uint32_t>(simxen::ctl_op::create_domain), 3, 4, 16};
+        simxen::ctl_reply rep;
+        LONGS_EQUAL(0, ctl.call(req, &rep));
+        std::string own = fx.dir + "/" + simxen::guest_control_name(3);
+        if (access(own.c_str(), F_OK) == 0) {
+            LONGS_EQUAL(0, ctl.connect(own));
+        }
+        req = {static_cast<uint32_t>(simxen::ctl_op::evtchn_alloc_unbound),
+               3, 0, 0};
+        LONGS_EQUAL(0, ctl.call(req, &rep, &fds));
+        gport = rep.v0;
+        LONGS_EQUAL(0, open_simxen_platform(fx.control(), 0, &be));
+    }
+    void teardown() override
+    {
+        be.reset();
+        fds.clear();
+        fx.stop();
+    }
+
+    // Blocking, and each as full as 8 bytes of 0xff..fe make it (an
+    // eventfd's counter saturates).
+    void make_hostile()
+    {
+        for (auto &fd : fds) {
+            set_blocking(fd.get(), true);
+            uint64_t v = 0xfffffffffffffffe;
+            ssize_t n = write(fd.get(), &v, sizeof v);
+            (void) n;
+        }
+    }
+    // Reads whatever the descriptors hold, without blocking.
+    void drain()
+    {
+        for (auto &fd : fds) {
+            set_blocking(fd.get(), false);
+            char buf[4096];
+            while (read(fd.get(), buf, sizeof buf) > 0) {
+                continue;
+            }
+        }
+    }
+};
+
+TEST(simxen_evtchn_hostile, the_daemon_binds_without_blocking)
+{
+    for (auto &fd : fds) {
+        set_blocking(fd.get(), true);
+    }
+    evtchn_port_t bport;
+    int err = -1;
+    CHECK(returns_within(
+        2000, [&] { err = be->bind_interdomain(3, gport, &bport); },
+        [&] {
+            for (auto &fd : fds) {
+                set_blocking(fd.get(), false);
+                uint64_t one = 1;
+                ssize_t n = write(fd.get(), &one, sizeof one);
+                (void) n;
+            }
+        }));
+    LONGS_EQUAL(0, err);
+}
+
+TEST(simxen_evtchn_hostile, the_backend_notifies_without_blocking)
+{
+    evtchn_port_t bport;
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
+    make_hostile();
+    int err = 0;
+    CHECK(returns_within(
+        2000,
+        [&] {
+            for (int i = 0; i < 10000 && !err; i++) {
+                err = be->notify(bport);
+            }
+        },
+        [&] { drain(); }));
+    LONGS_EQUAL(0, err);
+}
+
+TEST(simxen_evtchn_hostile, the_daemon_notifies_without_blocking)
+{
+    evtchn_port_t bport;
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
+    make_hostile();
+    int err = 0;
+    CHECK(returns_within(
+        2000,
+        [&] {
+            simxen::ctl_request req{
+                static_cast<uint32_t>(simxen::ctl_op::evtchn_notify), 3,
+                gport, 0};
+            simxen::ctl_reply rep;
+            for (int i = 0; i < 1000 && !err; i++) {
+                err = ctl.call(req, &rep);
+            }
+        },
+        [&] { drain(); }));
+    LONGS_EQUAL(0, err);
+}
+
+// A guest that shuts its end of the channel down makes the backend's end
+// report end-of-file, for ever: the backend hears of it once, then the
+// port stays quiet rather than firing on every poll.
+TEST(simxen_evtchn_hostile, a_channel_shut_by_the_guest_goes_quiet)
+{
+    evtchn_port_t bport;
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
+    for (auto &fd : fds) {
+        shutdown(fd.get(), SHUT_RDWR);  // ENOTSOCK for eventfds.
+    }
+    int p = be->pending();
+    CHECK(p == -1 || p == static_cast<int>(bport));
+    LONGS_EQUAL(0, be->unmask(bport));
+    CHECK(!readable(be->evtchn_fd(), 50));
+    LONGS_EQUAL(-1, be->pending());
+    LONGS_EQUAL(0, be->notify(bport));
+    LONGS_EQUAL(0, be->unbind(bport));
 }

@@ -4,7 +4,11 @@
 // Grant copy and grant map on simxen follow Xen's checks, segment by
 // segment; the guest sees its grants busy while they are in use.
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -12,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "netdev-xen/xen-platform.h"
 #include "tests/unit/simxen-fixture.h"
@@ -366,4 +371,206 @@ TEST(simxen_grant, grant_of_a_frame_the_guest_lacks_is_refused)
     LONGS_EQUAL(EPERM, errno);
     // Refused without leaving the entry pinned.
     LONGS_EQUAL(GTF_permit_access, raw->gnt[20].flags);
+}
+
+// A guest process holds its memory and grant table memfds (get_domain):
+// they are sealed at their size, so it cannot shrink them under a backend
+// that mapped them (which would then take SIGBUS), nor grow them, nor add
+// seals of its own.
+TEST(simxen_grant, a_guest_cannot_resize_memory_a_backend_maps)
+{
+    strcpy(static_cast<char *>(guest->page(15)), "still here");
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(15, 0, false, &ref));
+    auto *p = static_cast<char *>(be->map_grant_refs(5, &ref, 1, true));
+    CHECK(p != nullptr);
+
+    simxen::ctl_client ctl;
+    LONGS_EQUAL(0, ctl.connect(fx.control()));
+    simxen::ctl_request req{
+        static_cast<uint32_t>(simxen::ctl_op::get_domain), 5, 0, 0};
+    simxen::ctl_reply rep;
+    std::vector<simxen::unique_fd> fds;
+    LONGS_EQUAL(0, ctl.call(req, &rep, &fds));
+    const off_t sizes[2] = {16 * 4096, 4096};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        errno = 0;
+        CHECK(ftruncate(fds[i].get(), 0) < 0);
+        LONGS_EQUAL(EPERM, errno);
+        CHECK(ftruncate(fds[i].get(), sizes[i] / 2) < 0);
+        LONGS_EQUAL(EPERM, errno);
+        CHECK(ftruncate(fds[i].get(), sizes[i] * 2) < 0);
+        LONGS_EQUAL(EPERM, errno);
+        CHECK(fcntl(fds[i].get(), F_ADD_SEALS, F_SEAL_WRITE) < 0);
+        LONGS_EQUAL(EPERM, errno);
+        LONGS_EQUAL(0, fstat(fds[i].get(), &st));
+        LONGS_EQUAL(sizes[i], st.st_size);
+    }
+    // The backend's mapping and copies still work.
+    STRCMP_EQUAL("still here", p);
+    LONGS_EQUAL(gntst_okay, copy(from_guest(ref, 0, 11)));
+    STRCMP_EQUAL("still here", local);
+    LONGS_EQUAL(0, be->unmap(p, 1));
+    LONGS_EQUAL(0, guest->end_access(ref));
+}
+
+// Two backends (each its own simxen_platform, as two processes or two
+// queues would have) pin the same grant: the pins are counted in the
+// domain's active grant table, shared by both, so the first to let go
+// does not clear the flags the second still needs, as on Xen.
+TEST(simxen_grant, pins_are_counted_across_backends)
+{
+    std::unique_ptr<backend_platform> be2;
+    LONGS_EQUAL(0, open_simxen_platform(fx.control(), 0, &be2));
+    simxen::ctl_client ctl;
+    LONGS_EQUAL(0, ctl.connect(fx.control()));
+    std::shared_ptr<simxen::domain_view> raw;
+    LONGS_EQUAL(0, simxen::open_domain_view(&ctl, 5, &raw));
+    auto flags = [&](grant_ref_t r) {
+        return __atomic_load_n(&raw->gnt[r].flags, __ATOMIC_ACQUIRE) &
+               (GTF_reading | GTF_writing);
+    };
+
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(4, 0, false, &ref));
+    void *p1 = be->map_grant_refs(5, &ref, 1, true);
+    void *p2 = be2->map_grant_refs(5, &ref, 1, true);
+    CHECK(p1 != nullptr && p2 != nullptr);
+    LONGS_EQUAL(0, be->unmap(p1, 1));
+    LONGS_EQUAL(EBUSY, guest->end_access(ref));
+    LONGS_EQUAL(GTF_reading, flags(ref));
+    LONGS_EQUAL(0, be2->unmap(p2, 1));
+    LONGS_EQUAL(0, flags(ref));
+    LONGS_EQUAL(0, guest->end_access(ref));
+
+    // Writing: GTF_writing stays while any writer holds the grant, and
+    // GTF_reading while anyone does.
+    LONGS_EQUAL(0, guest->grant_access(4, 0, false, &ref));
+    p1 = be->map_grant_refs(5, &ref, 1, false);
+    p2 = be2->map_grant_refs(5, &ref, 1, false);
+    void *p3 = be2->map_grant_refs(5, &ref, 1, true);
+    CHECK(p1 != nullptr && p2 != nullptr && p3 != nullptr);
+    LONGS_EQUAL(0, be2->unmap(p2, 1));
+    LONGS_EQUAL(GTF_reading | GTF_writing, flags(ref));
+    // A copy by the first backend meanwhile neither takes nor leaves more.
+    strcpy(local, "x");
+    LONGS_EQUAL(gntst_okay, copy(to_guest(ref, 0, 2)));
+    LONGS_EQUAL(GTF_reading | GTF_writing, flags(ref));
+    LONGS_EQUAL(0, be->unmap(p1, 1));
+    LONGS_EQUAL(GTF_reading, flags(ref));
+    LONGS_EQUAL(EBUSY, guest->end_access(ref));
+    LONGS_EQUAL(0, be2->unmap(p3, 1));
+    LONGS_EQUAL(0, flags(ref));
+    LONGS_EQUAL(0, guest->end_access(ref));
+}
+
+// Two backends copy into the same grant on two threads while the guest
+// revokes and grants it again: each revocation that succeeds finds no copy
+// running (a copy in progress holds a pin, which end_access() sees), so
+// nothing writes the page once the guest has it back; and nothing is left
+// pinned.
+TEST(simxen_grant, two_backends_copy_while_the_guest_revokes)
+{
+    std::unique_ptr<backend_platform> be2;
+    LONGS_EQUAL(0, open_simxen_platform(fx.control(), 0, &be2));
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(5, 0, false, &ref));
+    auto *page = static_cast<volatile char *>(guest->page(5));
+    std::atomic<bool> done{false};
+    std::atomic<int> ok{0}, other{0};
+    auto run = [&](backend_platform *b) {
+        std::vector<char> buf(page_size, 'b');
+        while (!done.load()) {
+            grant_copy_segment s{};
+            s.flags = grant_copy_segment::dest_gref;
+            s.source.virt = buf.data();
+            s.dest.foreign = {ref, 0, 5};
+            s.len = page_size;
+            b->grant_copy(&s, 1);
+            (s.status == gntst_okay || s.status == gntst_general_error
+                 ? ok : other)++;
+        }
+    };
+    std::thread t1(run, be.get()), t2(run, be2.get());
+    int written_after_revoke = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (int i = 0; i < 3000 && std::chrono::steady_clock::now() < deadline;
+         i++) {
+        int err;
+        while ((err = guest->end_access(ref)) == EBUSY) {
+            continue;
+        }
+        LONGS_EQUAL(0, err);
+        // Ours again: nobody may write it now.
+        for (size_t k = 0; k < page_size; k++) {
+            page[k] = 'g';
+        }
+        for (int pass = 0; pass < 3; pass++) {
+            for (size_t k = 0; k < page_size; k++) {
+                if (page[k] != 'g') {
+                    written_after_revoke++;
+                    break;
+                }
+            }
+        }
+        grant_ref_t again;
+        LONGS_EQUAL(0, guest->grant_access(5, 0, false, &again));
+        LONGS_EQUAL(ref, again);
+    }
+    done = true;
+    t1.join();
+    t2.join();
+    LONGS_EQUAL(0, other.load());
+    LONGS_EQUAL(0, written_after_revoke);
+    CHECK(ok.load() > 0);
+    LONGS_EQUAL(0, guest->end_access(ref));     // No pin left behind.
+}
+
+// A backend process that dies inside an active entry's critical section
+// (killed, or crashed on another thread) leaves the entry's lock held:
+// the other backends notice that its holder is gone and take the lock
+// over, rather than spinning for ever (a restarted ovs-vswitchd-linc would
+// otherwise hang on its first copy through that grant).
+TEST(simxen_grant, a_lock_left_by_a_dead_backend_is_taken_over)
+{
+    simxen::ctl_client ctl;
+    LONGS_EQUAL(0, ctl.connect(fx.control()));
+    std::shared_ptr<simxen::domain_view> raw;
+    LONGS_EQUAL(0, simxen::open_domain_view(&ctl, 5, &raw));
+    CHECK(raw->act != nullptr);
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(3, 0, false, &ref));
+
+    // A process that is gone: its pid, as a holder would have left it.
+    pid_t dead = fork();
+    if (dead == 0) {
+        _exit(0);
+    }
+    CHECK(dead > 0);
+    int status;
+    LONGS_EQUAL(dead, waitpid(dead, &status, 0));
+    __atomic_store_n(&raw->act[ref].lock, static_cast<uint32_t>(dead),
+                     __ATOMIC_RELEASE);
+
+    std::atomic<bool> done{false};
+    int16_t st = 1;
+    std::thread t([&] {
+        st = copy(from_guest(ref, 0, 8));
+        done = true;
+    });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    bool in_time = done;
+    while (!done) {     // Unstick it, so that we fail rather than hang.
+        __atomic_store_n(&raw->act[ref].lock, 0u, __ATOMIC_RELEASE);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    t.join();
+    CHECK(in_time);
+    LONGS_EQUAL(gntst_okay, st);
+    LONGS_EQUAL(0, __atomic_load_n(&raw->act[ref].lock, __ATOMIC_ACQUIRE));
+    LONGS_EQUAL(0, guest->end_access(ref));
 }

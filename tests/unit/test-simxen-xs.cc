@@ -461,8 +461,9 @@ TEST(simxen_store_guest, guests_cannot_take_all_transactions)
     uint32_t tx;
     int err = 0;
     size_t started = 0;
+    // Several guests, each within its own quota (one connection each).
     for (conn_id c = 100; c < 200 && !err; c++) {
-        s.set_conn_domain(c, 7);
+        s.set_conn_domain(c, static_cast<linc::xen::domid_t>(c));
         for (size_t k = 0; k < xs_max_transactions_per_conn && !err; k++) {
             err = s.transaction_start(c, &tx);
             started += !err;
@@ -471,6 +472,31 @@ TEST(simxen_store_guest, guests_cannot_take_all_transactions)
     LONGS_EQUAL(ENOSPC, err);
     LONGS_EQUAL(xs_max_transactions / 4 * 3, started);
     LONGS_EQUAL(0, s.transaction_start(dom0, &tx));
+}
+
+// One guest cannot take the guests' share of transactions (nor make the
+// daemon hold that many transactions' worth of staged nodes) by opening
+// more connections: xenstored's quota is per guest (its one ring).
+TEST(simxen_store_guest, a_guest_has_a_transaction_quota_over_its_connections)
+{
+    uint32_t tx;
+    int err = 0;
+    size_t started = 0;
+    for (conn_id c = 100; c < 108 && !err; c++) {
+        s.set_conn_domain(c, 7);
+        for (size_t k = 0; k < xs_max_transactions_per_conn && !err; k++) {
+            err = s.transaction_start(c, &tx);
+            started += !err;
+        }
+    }
+    LONGS_EQUAL(ENOSPC, err);
+    LONGS_EQUAL(xs_max_transactions_per_domain, started);
+    // Other guests are not affected, and ending one frees its place.
+    LONGS_EQUAL(0, s.transaction_start(guest, &tx));
+    LONGS_EQUAL(0, s.transaction_end(guest, tx, false));
+    LONGS_EQUAL(ENOSPC, s.transaction_start(100, &tx));
+    LONGS_EQUAL(0, s.transaction_end(100, 1, false));  // Conn 100's first.
+    LONGS_EQUAL(0, s.transaction_start(101, &tx));
 }
 
 TEST(simxen_store_guest, committed_transactions_count_against_the_quota)
@@ -482,4 +508,86 @@ TEST(simxen_store_guest, committed_transactions_count_against_the_quota)
     LONGS_EQUAL(1, s.nodes_owned(5));
     LONGS_EQUAL(0, s.transaction_end(guest, tx, true));
     LONGS_EQUAL(3, s.nodes_owned(5));
+}
+
+// A transaction's writes each pass the per-operation quota check, which
+// counts only committed nodes: the commit checks the quota again (as
+// xenstored's transaction_fix_domains() does) and, past it, fails with
+// ENOSPC and changes nothing.
+TEST(simxen_store_guest, a_commit_past_the_node_quota_fails)
+{
+    // Its home counts: leave room for 10 more nodes.
+    for (size_t i = 1; i < xs_max_nodes_per_domain - 10; i++) {
+        LONGS_EQUAL(0, s.write(guest, 0, "/local/domain/5/n" +
+                                             std::to_string(i), ""));
+    }
+    LONGS_EQUAL(xs_max_nodes_per_domain - 10, s.nodes_owned(5));
+    s.watch(dom0, "/local/domain/5", 0, "w");
+    s.take_events();
+
+    uint32_t tx;
+    LONGS_EQUAL(0, s.transaction_start(guest, &tx));
+    for (int i = 0; i < 20; i++) {
+        LONGS_EQUAL(0, s.write(guest, tx, "/local/domain/5/t" +
+                                              std::to_string(i), "1"));
+    }
+    size_t total = s.node_count();
+    LONGS_EQUAL(ENOSPC, s.transaction_end(guest, tx, true));
+    LONGS_EQUAL(xs_max_nodes_per_domain - 10, s.nodes_owned(5));
+    LONGS_EQUAL(total, s.node_count());
+    std::string v;
+    LONGS_EQUAL(ENOENT, s.read(guest, 0, "/local/domain/5/t0", &v));
+    LONGS_EQUAL(0, s.take_events().size());
+    // The failed commit ended the transaction, as in xenstored.
+    LONGS_EQUAL(ENOENT, s.transaction_end(guest, tx, false));
+
+    // Up to the quota, a commit goes through; rewriting existing nodes and
+    // removing some in the same transaction count as they should.
+    LONGS_EQUAL(0, s.transaction_start(guest, &tx));
+    for (int i = 0; i < 12; i++) {
+        LONGS_EQUAL(0, s.write(guest, tx, "/local/domain/5/t" +
+                                              std::to_string(i), "1"));
+    }
+    LONGS_EQUAL(0, s.write(guest, tx, "/local/domain/5/n1", "rewritten"));
+    LONGS_EQUAL(0, s.rm(guest, tx, "/local/domain/5/n2"));
+    LONGS_EQUAL(0, s.rm(guest, tx, "/local/domain/5/n3"));
+    LONGS_EQUAL(0, s.transaction_end(guest, tx, true));
+    LONGS_EQUAL(xs_max_nodes_per_domain, s.nodes_owned(5));
+    LONGS_EQUAL(0, s.read(guest, 0, "/local/domain/5/t11", &v));
+}
+
+// The guests' share of the whole store is checked at commit too; dom0's
+// transactions only against the store's size.
+TEST(simxen_store_guest, a_commit_past_the_store_limits_fails)
+{
+    size_t room = 5;
+    for (size_t i = 0; s.node_count() < xs_max_nodes / 4 * 3 - room; i++) {
+        LONGS_EQUAL(0, s.write(dom0, 0, "/fill/" + std::to_string(i), ""));
+    }
+    uint32_t tx;
+    LONGS_EQUAL(0, s.transaction_start(guest, &tx));
+    for (size_t i = 0; i < 2 * room; i++) {
+        LONGS_EQUAL(0, s.write(guest, tx, "/local/domain/5/t" +
+                                              std::to_string(i), ""));
+    }
+    size_t total = s.node_count();
+    LONGS_EQUAL(ENOSPC, s.transaction_end(guest, tx, true));
+    LONGS_EQUAL(total, s.node_count());
+    LONGS_EQUAL(1, s.nodes_owned(5));
+
+    for (size_t i = 0; s.node_count() < xs_max_nodes - room; i++) {
+        LONGS_EQUAL(0, s.write(dom0, 0, "/more/" + std::to_string(i), ""));
+    }
+    LONGS_EQUAL(0, s.transaction_start(dom0, &tx));
+    for (size_t i = 0; i < 2 * room; i++) {
+        LONGS_EQUAL(0, s.write(dom0, tx, "/local/domain/0/t" +
+                                             std::to_string(i), ""));
+    }
+    total = s.node_count();
+    LONGS_EQUAL(ENOSPC, s.transaction_end(dom0, tx, true));
+    LONGS_EQUAL(total, s.node_count());
+    // Within the limit, dom0 commits.
+    LONGS_EQUAL(0, s.transaction_start(dom0, &tx));
+    LONGS_EQUAL(0, s.write(dom0, tx, "/local/domain/0/t", ""));
+    LONGS_EQUAL(0, s.transaction_end(dom0, tx, true));
 }

@@ -37,7 +37,8 @@ namespace {
 // letting it grow our memory without bound.
 constexpr size_t max_output_bytes = 1 << 20;
 constexpr size_t max_connections = 256;           // dom0's, and control.
-// A guest's, so that no guest can use up dom0's connections.
+// A guest's (on each of its sockets), so that no guest can use up dom0's
+// connections.
 constexpr size_t max_guest_connections = 8;
 
 int listen_unix(const std::string &path, int type, unique_fd *out)
@@ -115,17 +116,24 @@ private:
         bufferevent *bev;
         domid_t dom;            // Who the connection acts as.
     };
-    // A guest's own xenstored socket, <dir>/xenstored.<domid>: its clients
-    // act as that domain, as a guest's xenstore ring would.
+    // A guest's own sockets, <dir>/xenstored.<domid> and
+    // <dir>/control.<domid>: their clients act as that domain, as a guest's
+    // xenstore ring and hypercalls would.
     struct guest_listener {
         daemon_impl *d;
         domid_t dom;
-        unique_fd fd;
-        event *ev;
+        unique_fd xs_fd;
+        event *xs_ev = nullptr;
+        unique_fd ctl_fd;
+        event *ctl_ev = nullptr;
     };
     struct ctl_conn {
         unique_fd fd;
         event *ev;
+        // Of <dir>/control (any domain); else of <dir>/control.<dom>.
+        bool privileged;
+        domid_t dom;
+        bool doomed;            // Its domain is gone: close after replying.
     };
 
     static void on_stop(evutil_socket_t, short, void *);
@@ -137,6 +145,8 @@ private:
     static void on_xs_read(bufferevent *, void *);
     static void on_xs_event(bufferevent *, short, void *);
     static void on_ctl_accept(evutil_socket_t, short, void *);
+    static void on_guest_ctl_accept(evutil_socket_t, short, void *);
+    void ctl_accept(int listen_fd, bool privileged, domid_t dom);
     static void on_ctl_read(evutil_socket_t, short, void *);
 
     void note(const std::string &msg)
@@ -154,13 +164,14 @@ private:
     void deliver_events();
 
     void ctl_close(int fd);
-    void ctl_handle(const ctl_request &req, ctl_reply *rep,
-                    std::vector<int> *fds);
+    void ctl_handle(const ctl_conn &c, const ctl_request &req,
+                    ctl_reply *rep, std::vector<int> *fds);
 
     unique_fd xs_listen_, ctl_listen_;
     std::vector<event *> events_;
     std::map<conn_id, std::unique_ptr<xs_conn>> xs_conns_;
     std::map<int, ctl_conn> ctl_conns_;
+    int serving_ctl_ = -1;      // The control connection being answered.
     std::map<domid_t, std::unique_ptr<guest_listener>> guests_;
     std::set<domid_t> introduced_;
     conn_id next_conn_ = 1;
@@ -177,6 +188,7 @@ daemon_impl::~daemon_impl()
     for (auto &c : ctl_conns_) {
         event_free(c.second.ev);
     }
+    ctl_conns_.clear();
     while (!guests_.empty()) {
         close_guest(guests_.begin()->first);
     }
@@ -249,6 +261,12 @@ void daemon_impl::on_guest_accept(evutil_socket_t fd, short, void *arg)
     g->d->xs_accept(fd, g->dom);
 }
 
+void daemon_impl::on_guest_ctl_accept(evutil_socket_t fd, short, void *arg)
+{
+    auto *g = static_cast<guest_listener *>(arg);
+    g->d->ctl_accept(fd, false, g->dom);
+}
+
 void daemon_impl::xs_accept(int fd, domid_t dom)
 {
     int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -276,36 +294,59 @@ void daemon_impl::xs_accept(int fd, domid_t dom)
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+// Domain 'dom''s own sockets, xenstored.<dom> and control.<dom>.
 int daemon_impl::open_guest_socket(domid_t dom)
 {
     auto g = std::make_unique<guest_listener>();
     g->d = this;
     g->dom = dom;
-    int err = listen_unix(dir + "/" + guest_xenstored_name(dom), SOCK_STREAM,
-                          &g->fd);
-    if (err) {
-        return err;
+    const std::string xs_path = dir + "/" + guest_xenstored_name(dom);
+    const std::string ctl_path = dir + "/" + guest_control_name(dom);
+    int err = listen_unix(xs_path, SOCK_STREAM, &g->xs_fd);
+    if (!err) {
+        err = listen_unix(ctl_path, SOCK_SEQPACKET, &g->ctl_fd);
     }
-    g->ev = event_new(base, g->fd.get(), EV_READ | EV_PERSIST,
-                      on_guest_accept, g.get());
-    if (!g->ev || event_add(g->ev, nullptr) < 0) {
-        if (g->ev) {
-            event_free(g->ev);
+    if (!err) {
+        g->xs_ev = event_new(base, g->xs_fd.get(), EV_READ | EV_PERSIST,
+                             on_guest_accept, g.get());
+        g->ctl_ev = event_new(base, g->ctl_fd.get(), EV_READ | EV_PERSIST,
+                              on_guest_ctl_accept, g.get());
+        if (!g->xs_ev || !g->ctl_ev || event_add(g->xs_ev, nullptr) < 0 ||
+            event_add(g->ctl_ev, nullptr) < 0) {
+            err = ENOMEM;
         }
-        unlink((dir + "/" + guest_xenstored_name(dom)).c_str());
-        return ENOMEM;
+    }
+    if (err) {
+        for (event *e : {g->xs_ev, g->ctl_ev}) {
+            if (e) {
+                event_free(e);
+            }
+        }
+        // Only what we bound: a socket we refused (EADDRINUSE) is another
+        // daemon's.
+        if (g->xs_fd) {
+            unlink(xs_path.c_str());
+        }
+        if (g->ctl_fd) {
+            unlink(ctl_path.c_str());
+        }
+        return err;
     }
     guests_[dom] = std::move(g);
     return 0;
 }
 
-// The domain is gone: so are its socket and its connections.
+// The domain is gone: so are its sockets and their connections.  The
+// control connection being answered (the domain shutting itself down)
+// closes once it has its reply.
 void daemon_impl::close_guest(domid_t dom)
 {
     auto it = guests_.find(dom);
     if (it != guests_.end()) {
-        event_free(it->second->ev);
+        event_free(it->second->xs_ev);
+        event_free(it->second->ctl_ev);
         unlink((dir + "/" + guest_xenstored_name(dom)).c_str());
+        unlink((dir + "/" + guest_control_name(dom)).c_str());
         guests_.erase(it);
     }
     std::vector<conn_id> doomed;
@@ -316,6 +357,19 @@ void daemon_impl::close_guest(domid_t dom)
     }
     for (conn_id id : doomed) {
         xs_close(id);
+    }
+    std::vector<int> ctl_doomed;
+    for (auto &c : ctl_conns_) {
+        if (!c.second.privileged && c.second.dom == dom) {
+            if (c.first == serving_ctl_) {
+                c.second.doomed = true;
+            } else {
+                ctl_doomed.push_back(c.first);
+            }
+        }
+    }
+    for (int fd : ctl_doomed) {
+        ctl_close(fd);
     }
 }
 
@@ -638,17 +692,25 @@ int daemon_impl::xs_dispatch(conn_id id, domid_t dom,
 
 void daemon_impl::on_ctl_accept(evutil_socket_t fd, short, void *arg)
 {
-    auto *self = static_cast<daemon_impl *>(arg);
+    static_cast<daemon_impl *>(arg)->ctl_accept(fd, true, 0);
+}
+
+void daemon_impl::ctl_accept(int fd, bool privileged, domid_t dom)
+{
     int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (c < 0) {
         return;
     }
-    if (self->ctl_conns_.size() >= max_connections) {
+    size_t mine = 0;
+    for (const auto &x : ctl_conns_) {
+        mine += x.second.privileged == privileged &&
+                (privileged || x.second.dom == dom);
+    }
+    if (mine >= (privileged ? max_connections : max_guest_connections)) {
         close(c);
         return;
     }
-    event *ev = event_new(self->base, c, EV_READ | EV_PERSIST, on_ctl_read,
-                          self);
+    event *ev = event_new(base, c, EV_READ | EV_PERSIST, on_ctl_read, this);
     if (!ev || event_add(ev, nullptr) < 0) {
         if (ev) {
             event_free(ev);
@@ -656,7 +718,7 @@ void daemon_impl::on_ctl_accept(evutil_socket_t fd, short, void *arg)
         close(c);
         return;
     }
-    self->ctl_conns_[c] = {unique_fd(c), ev};
+    ctl_conns_[c] = {unique_fd(c), ev, privileged, dom, false};
 }
 
 void daemon_impl::ctl_close(int fd)
@@ -687,7 +749,12 @@ void daemon_impl::on_ctl_read(evutil_socket_t fd, short, void *arg)
         rep.err = EINVAL;
     } else {
         memcpy(&req, buf, sizeof req);
-        self->ctl_handle(req, &rep, &fds);
+        self->serving_ctl_ = fd;
+        self->ctl_handle(self->ctl_conns_.at(fd), req, &rep, &fds);
+        self->serving_ctl_ = -1;
+    }
+    if (fds.size() > ctl_max_fds) {
+        rep.err = EIO;          // Never: more than a reply can carry.
     }
     if (rep.err) {
         for (int f : fds) {
@@ -715,15 +782,27 @@ void daemon_impl::on_ctl_read(evutil_socket_t fd, short, void *arg)
     for (int f : fds) {
         close(f);
     }
-    if (sent != static_cast<ssize_t>(sizeof rep)) {
-        self->ctl_close(fd);    // A client that does not read its replies.
+    auto it = self->ctl_conns_.find(fd);
+    if (sent != static_cast<ssize_t>(sizeof rep) ||
+        (it != self->ctl_conns_.end() && it->second.doomed)) {
+        // A client that does not read its replies, or a domain's
+        // connection that outlived its domain.
+        self->ctl_close(fd);
     }
     self->deliver_events();     // Domain creation/destruction fire watches.
 }
 
-void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
-                             std::vector<int> *fds)
+void daemon_impl::ctl_handle(const ctl_conn &c, const ctl_request &req,
+                             ctl_reply *rep, std::vector<int> *fds)
 {
+    // A domain's own socket: that domain and nothing else, and no domain
+    // building (the toolstack's).  It may shut itself down.
+    if (!c.privileged &&
+        (req.domid != c.dom ||
+         req.op == static_cast<uint32_t>(ctl_op::create_domain))) {
+        rep->err = EPERM;
+        return;
+    }
     if (req.domid > 0xffff) {
         rep->err = EINVAL;
         return;
@@ -751,7 +830,9 @@ void daemon_impl::ctl_handle(const ctl_request &req, ctl_reply *rep,
         }
         break;
     case ctl_op::get_domain:
-        rep->err = hv_.get_domain(dom, &rep->v0, &rep->v1, fds);
+        // The active grant table is the backends' (privileged) only.
+        rep->err = hv_.get_domain(dom, c.privileged, &rep->v0, &rep->v1,
+                                  fds);
         break;
     case ctl_op::domain_alive:
         rep->v0 = hv_.domain_alive(dom);

@@ -2,8 +2,9 @@
 // Licensed under the Apache License, Version 2.0.
 //
 // The simxen daemon's core: one libevent loop serving the xenstored socket
-// (xs_wire, for libxenstore and the xenstore-* tools) and the control socket
-// (protocol.h).  main.cc wraps it as a daemon; tests run it on a thread.
+// (xs_wire, for libxenstore and the xenstore-* tools), the privileged
+// control socket (protocol.h), and each domain's own xenstored and control
+// sockets.  main.cc wraps it as a daemon; tests run it on a thread.
 
 #ifndef SIMXEN_DAEMON_H
 #define SIMXEN_DAEMON_H 1
@@ -20,7 +21,8 @@ class simxen_daemon {
 public:
     // Creates 'dir' if needed (mode 0700) and listens on dir/xenstored and
     // dir/control, replacing stale sockets (EADDRINUSE if another daemon
-    // still serves them).  Domain 0 exists from the start
+    // still serves them); each domain created later gets
+    // dir/xenstored.<domid> and dir/control.<domid>.  Domain 0 exists from the start
     // (16 pages, 64 grant entries) as the backends' home.  Returns an errno.
     static int create(const std::string &dir,
                       std::unique_ptr<simxen_daemon> *out);

@@ -18,6 +18,9 @@ domain_view::~domain_view()
     if (gnt) {
         munmap(gnt, gnt_bytes);
     }
+    if (act) {
+        munmap(act, act_bytes);
+    }
     if (alive_word) {
         munmap(const_cast<uint32_t *>(alive_word), page_size);
     }
@@ -42,7 +45,7 @@ int open_domain_view(ctl_client *ctl, domid_t id,
     if (err) {
         return err;
     }
-    if (fds.size() != 4 || rep.v0 == 0 || rep.v0 > ctl_max_pages ||
+    if ((fds.size() != 4 && fds.size() != 5) || rep.v0 == 0 || rep.v0 > ctl_max_pages ||
         rep.v1 == 0 || rep.v1 > ctl_max_grants) {
         return EPROTO;
     }
@@ -64,6 +67,16 @@ int open_domain_view(ctl_client *ctl, domid_t id,
         return errno;
     }
     v->gnt = static_cast<grant_entry_v1 *>(gnt);
+    if (fds.size() == 5) {
+        v->act_bytes = (size_t{rep.v1} * sizeof(active_grant_entry) +
+                        page_size - 1) / page_size * page_size;
+        void *act = mmap(nullptr, v->act_bytes, PROT_READ | PROT_WRITE,
+                         MAP_SHARED, fds[4].get(), 0);
+        if (act == MAP_FAILED) {
+            return errno;
+        }
+        v->act = static_cast<active_grant_entry *>(act);
+    }
     // Read-only: the page is sealed against writable mappings.
     void *alive = mmap(nullptr, page_size, PROT_READ, MAP_SHARED,
                        fds[3].get(), 0);

@@ -2,8 +2,10 @@
 // Licensed under the Apache License, Version 2.0.
 //
 // A client's mapping of one simxen domain: its memory and grant table
-// (shared memfds from get_domain) and the pipe that tells it died.  Shared
-// by the backend platform and the guest API.
+// (shared memfds from get_domain), its active grant table when the client
+// has the authority to get it (backends on the privileged socket), and the
+// pipe that tells it died.  Shared by the backend platform and the guest
+// API.
 
 #ifndef SIMXEN_DOMAIN_VIEW_H
 #define SIMXEN_DOMAIN_VIEW_H 1
@@ -26,6 +28,9 @@ struct domain_view {
     uint8_t *mem = nullptr;             // pages * page_size bytes.
     grant_entry_v1 *gnt = nullptr;      // grants entries.
     size_t gnt_bytes = 0;
+    // grants entries, or nullptr: the guest's own view lacks it.
+    active_grant_entry *act = nullptr;
+    size_t act_bytes = 0;
     unique_fd mem_fd;                   // Kept to map grants at frames.
     unique_fd death;
     const uint32_t *alive_word = nullptr;   // The daemon's liveness page.

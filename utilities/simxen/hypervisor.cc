@@ -4,8 +4,8 @@
 #include "utilities/simxen/hypervisor.h"
 
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,17 +16,28 @@ namespace linc::xen::simxen {
 
 namespace {
 
+// A zeroed memfd of 'size' bytes, sealed at that size: every holder (a
+// guest among them) may read and write it, but none can shrink it under
+// another's mapping (which would take SIGBUS there), grow it, or add seals
+// (F_SEAL_WRITE would stop backends mapping it).
 int make_memfd(const char *name, size_t size, unique_fd *out)
 {
-    unique_fd fd(memfd_create(name, MFD_CLOEXEC));
+    unique_fd fd(memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (!fd) {
         return errno;
     }
-    if (ftruncate(fd.get(), static_cast<off_t>(size)) < 0) {
+    if (ftruncate(fd.get(), static_cast<off_t>(size)) < 0 ||
+        fcntl(fd.get(), F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
         return errno;
     }
     *out = std::move(fd);
     return 0;
+}
+
+size_t page_round(size_t bytes)
+{
+    return (bytes + page_size - 1) / page_size * page_size;
 }
 
 // The liveness page (see hypervisor::domain): mapped here, set to 1, then
@@ -62,16 +73,14 @@ int make_alive_page(unique_fd *out, std::shared_ptr<uint32_t> *word)
     return 0;
 }
 
-std::shared_ptr<unique_fd> make_eventfd()
-{
-    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    return fd < 0 ? nullptr : std::make_shared<unique_fd>(fd);
-}
-
+// Forgets what arrived on a channel end.  MSG_DONTWAIT: the other holder
+// of this end (a guest) may have made it blocking.  Bounded, in case a
+// peer keeps sending.
 void drain(int fd)
 {
-    uint64_t v;
-    while (read(fd, &v, sizeof v) == sizeof v) {
+    char buf[4096];
+    for (int i = 0; i < 64 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0;
+         i++) {
         continue;
     }
 }
@@ -100,11 +109,15 @@ int hypervisor::create_domain(domid_t id, uint32_t pages, uint32_t grants)
     domain d;
     d.pages = pages;
     d.grants = grants;
-    size_t gnt_bytes = (grants * sizeof(grant_entry_v1) + page_size - 1)
-                       / page_size * page_size;
     int err = make_memfd("simxen-memory", size_t{pages} * page_size, &d.mem);
     if (!err) {
-        err = make_memfd("simxen-grant-table", gnt_bytes, &d.gnt);
+        err = make_memfd("simxen-grant-table",
+                         page_round(grants * sizeof(grant_entry_v1)), &d.gnt);
+    }
+    if (!err) {
+        err = make_memfd("simxen-active-grants",
+                         page_round(grants * sizeof(active_grant_entry)),
+                         &d.act);
     }
     if (!err) {
         err = make_alive_page(&d.alive, &d.alive_word);
@@ -152,8 +165,8 @@ int hypervisor::destroy_domain(domid_t id, bool keep_home)
     return 0;
 }
 
-int hypervisor::get_domain(domid_t id, uint32_t *pages, uint32_t *grants,
-                           std::vector<int> *fds)
+int hypervisor::get_domain(domid_t id, bool with_active, uint32_t *pages,
+                           uint32_t *grants, std::vector<int> *fds)
 {
     auto it = domains_.find(id);
     if (it == domains_.end()) {
@@ -161,8 +174,8 @@ int hypervisor::get_domain(domid_t id, uint32_t *pages, uint32_t *grants,
     }
     const domain &d = it->second;
     for (int fd : {d.mem.get(), d.gnt.get(), d.death_rd.get(),
-                   d.alive.get()}) {
-        int err = dup_into(fd, fds);
+                   d.alive.get(), with_active ? d.act.get() : -1}) {
+        int err = fd < 0 ? 0 : dup_into(fd, fds);
         if (err) {
             return err;
         }
@@ -189,12 +202,6 @@ int hypervisor::new_port(domain &d, evtchn_port_t *port)
     return 0;
 }
 
-int hypervisor::dup_fds(const port_state &p, std::vector<int> *fds)
-{
-    int err = dup_into(p.own->get(), fds);
-    return err ? err : dup_into(p.peer->get(), fds);
-}
-
 int hypervisor::alloc_unbound(domid_t id, domid_t remote, evtchn_port_t *port,
                               std::vector<int> *fds)
 {
@@ -207,11 +214,16 @@ int hypervisor::alloc_unbound(domid_t id, domid_t remote, evtchn_port_t *port,
     if (err) {
         return err;
     }
-    port_state ps{false, remote, 0, make_eventfd(), make_eventfd()};
-    if (!ps.own || !ps.peer) {
+    auto chan = std::make_shared<channel>();
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                   sv) < 0) {
         return errno;
     }
-    if ((err = dup_fds(ps, fds)) != 0) {
+    chan->end[0].reset(sv[0]);
+    chan->end[1].reset(sv[1]);
+    port_state ps{false, remote, 0, std::move(chan), 0};
+    if ((err = dup_into(ps.fd(), fds)) != 0) {
         return err;
     }
     it->second.ports.emplace(p, std::move(ps));
@@ -238,11 +250,11 @@ int hypervisor::bind_interdomain(domid_t id, domid_t remote,
     if (err) {
         return err;
     }
-    // Our end waits on the eventfd the unbound end has been notifying.
-    port_state ps{true, remote, rport, rp->second.peer, rp->second.own};
+    // Ours is the other end of the unbound port's channel.
+    port_state ps{true, remote, rport, rp->second.chan, 1 - rp->second.side};
     // Xen drops sends on unbound ports: forget what arrived meanwhile.
-    drain(ps.own->get());
-    if ((err = dup_fds(ps, fds)) != 0) {
+    drain(ps.fd());
+    if ((err = dup_into(ps.fd(), fds)) != 0) {
         return err;
     }
     it->second.ports.emplace(p, std::move(ps));
@@ -263,9 +275,13 @@ int hypervisor::notify(domid_t id, evtchn_port_t port)
         return EINVAL;
     }
     if (p->second.bound) {
-        uint64_t one = 1;
-        if (write(p->second.peer->get(), &one, sizeof one) < 0 &&
-            errno != EAGAIN) {
+        // Never blocks, whatever the other holder of our end did to it.
+        // EAGAIN: plenty pending already; EPIPE, ECONNRESET: the peer shut
+        // its end, so nobody listens.  Either way the event is delivered
+        // as far as Xen would.
+        const char one = 1;
+        if (send(p->second.fd(), &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0
+            && errno != EAGAIN && errno != EPIPE && errno != ECONNRESET) {
             return errno;
         }
     }

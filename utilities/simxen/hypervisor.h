@@ -1,10 +1,11 @@
 // Copyright (c) 2026 The openvswitch-linc authors.
 // Licensed under the Apache License, Version 2.0.
 //
-// The emulated hypervisor's state: domains (memory and grant table memfds)
-// and interdomain event channels (eventfds).  The control protocol
-// (protocol.h) maps one to one onto these methods; errors are positive
-// errnos.  Single-threaded: the daemon's event loop owns it.
+// The emulated hypervisor's state: domains (memory, grant table and active
+// grant table memfds) and interdomain event channels (socket pairs).  The
+// control protocol (protocol.h) maps one to one onto these methods; errors
+// are positive errnos.  Who may call what is the daemon's business (its
+// sockets' authority).  Single-threaded: the daemon's event loop owns it.
 
 #ifndef SIMXEN_HYPERVISOR_H
 #define SIMXEN_HYPERVISOR_H 1
@@ -30,9 +31,11 @@ public:
     int destroy_domain(domid_t id, bool keep_home = false);
     bool domain_alive(domid_t id) const { return domains_.count(id) != 0; }
 
-    // Fills 'fds' with new descriptors the caller passes on and closes.
-    int get_domain(domid_t id, uint32_t *pages, uint32_t *grants,
-                   std::vector<int> *fds);
+    // Fills 'fds' with new descriptors the caller passes on and closes;
+    // the active grant table's only if 'with_active' (a privileged
+    // caller's: backends', never the guest's).
+    int get_domain(domid_t id, bool with_active, uint32_t *pages,
+                   uint32_t *grants, std::vector<int> *fds);
 
     int alloc_unbound(domid_t id, domid_t remote, evtchn_port_t *port,
                       std::vector<int> *fds);
@@ -42,16 +45,23 @@ public:
     int unbind(domid_t id, evtchn_port_t port);
 
 private:
-    // An eventfd shared by the two ends that use it (one waits on it, the
-    // other writes it).
-    using shared_fd = std::shared_ptr<unique_fd>;
+    // An interdomain channel: a connected pair of stream sockets, end[i]
+    // for the port on side i.  A byte sent on one end notifies the other.
+    // Each end is a separate open file, so whoever holds one end (a guest)
+    // cannot change how the other end behaves (make it blocking), as it
+    // could with an eventfd shared by both sides.  Kept by both ports, so
+    // that neither end closes (reporting a hang-up) while a port uses it.
+    struct channel {
+        unique_fd end[2];
+    };
 
     struct port_state {
         bool bound;             // Interdomain; else unbound.
         domid_t remote_dom;     // Peer (bound) or who may bind (unbound).
         evtchn_port_t remote_port;
-        shared_fd own;          // Signalled when this port is notified.
-        shared_fd peer;         // Written to notify the peer.
+        std::shared_ptr<channel> chan;
+        int side;               // Ours: chan->end[side].
+        int fd() const { return chan->end[side].get(); }
     };
 
     struct domain {
@@ -59,6 +69,7 @@ private:
         uint32_t grants;
         unique_fd mem;
         unique_fd gnt;
+        unique_fd act;          // struct active_grant_entry[grants].
         unique_fd death_rd;     // Handed out; HUP once death_wr closes.
         unique_fd death_wr;
         // One page whose first word is 1 while the domain lives and 0 once
@@ -71,7 +82,6 @@ private:
     };
 
     int new_port(domain &d, evtchn_port_t *port);
-    static int dup_fds(const port_state &p, std::vector<int> *fds);
 
     xs_store *store_;
     std::map<domid_t, domain> domains_;

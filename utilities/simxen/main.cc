@@ -66,7 +66,9 @@ void usage()
            "  -h, --help        this help\n"
            "  -V, --version     the version\n"
            "Clients: XENSTORED_PATH=DIR/xenstored for libxenstore and the\n"
-           "xenstore-* tools; DIR/control for the hypervisor protocol.\n");
+           "xenstore-* tools; DIR/control for the hypervisor protocol as\n"
+           "dom0 (toolstack, backends); DIR/xenstored.N and DIR/control.N\n"
+           "act as domain N only (guests).\n");
 }
 
 // Forks; the parent exits once the child reports it is serving (or

@@ -3,16 +3,28 @@
 //
 // backend_platform on simxen.  Grant operations follow Xen's rules for a v1
 // grant table: the entry must be GTF_permit_access for our domain, writable
-// access needs !GTF_readonly, and while we use a grant we hold GTF_reading
-// (and GTF_writing) in its flags, set with a compare-and-swap over the
+// access needs !GTF_readonly, and while a grant is in use GTF_reading (and
+// GTF_writing) are set in its flags, with a compare-and-swap over the
 // combined flags+domid word as Xen does, so a guest's end_access sees the
-// grant as busy exactly when it would on Xen.
+// grant as busy exactly when it would on Xen.  As in Xen, who holds a grant
+// is counted in the domain's active grant table (protocol.h), shared by
+// every backend process and queue: the flags are set by the first holder
+// and cleared by the last, whoever they are.
+//
+// Event channels are socket pairs (hypervisor.h): we only ever recv() and
+// send() with MSG_DONTWAIT on our end, so nothing the guest does with its
+// end can make us block.
 
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -26,6 +38,7 @@
 
 namespace linc::xen {
 
+using simxen::active_grant_entry;
 using simxen::ctl_client;
 using simxen::ctl_op;
 using simxen::ctl_reply;
@@ -35,9 +48,75 @@ using simxen::unique_fd;
 
 namespace {
 
+inline void cpu_relax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+// An active grant entry's spinlock holds its holder's process id
+// ('token'), so that a holder that died inside its critical section (a
+// backend killed, or crashed on another thread) can be told from one that
+// is merely slow.  Backends sharing a domain's active grant table are
+// assumed to share a pid namespace.
+//
+// Contended: the holder (another backend thread or process) keeps it for a
+// few loads and stores, but may have been preempted meanwhile, so after a
+// while we yield the CPU to it, and now and then check that it still
+// exists.  If it does not, we take the lock over: the entry's counts may
+// then be off by the dead holder's own pin, which it could never have
+// dropped anyway (as for a backend that dies mid-copy), and flags it set
+// without counting are cleared by the next holder to let go.
+__attribute__((noinline)) void act_lock_slow(uint32_t *lock, uint32_t token)
+{
+    for (unsigned spins = 0;;) {
+        uint32_t holder = __atomic_load_n(lock, __ATOMIC_RELAXED);
+        if (!holder) {
+            if (__atomic_compare_exchange_n(lock, &holder, token, false,
+                                            __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED)) {
+                return;
+            }
+            continue;
+        }
+        if (spins < 1000) {
+            spins++;
+            cpu_relax();
+            continue;
+        }
+        sched_yield();
+        if (++spins % 1024 == 0 && holder != token &&
+            kill(static_cast<pid_t>(holder), 0) < 0 && errno == ESRCH &&
+            __atomic_compare_exchange_n(lock, &holder, token, false,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            return;
+        }
+    }
+}
+
+inline void act_lock(active_grant_entry *a, uint32_t token)
+{
+    uint32_t free = 0;
+    if (__builtin_expect(!__atomic_compare_exchange_n(&a->lock, &free, token,
+                                                      false, __ATOMIC_ACQUIRE,
+                                                      __ATOMIC_RELAXED),
+                         0)) {
+        act_lock_slow(&a->lock, token);
+    }
+}
+
+inline void act_unlock(active_grant_entry *a)
+{
+    __atomic_store_n(&a->lock, 0u, __ATOMIC_RELEASE);
+}
+
 class simxen_platform final : public backend_platform {
 public:
-    simxen_platform(domid_t self) : self_(self) {}
+    simxen_platform(domid_t self)
+        : self_(self), lock_token_(static_cast<uint32_t>(getpid())) {}
     ~simxen_platform() override;
     int init(const std::string &ctl_path);
 
@@ -58,19 +137,18 @@ public:
 private:
     using view_ptr = std::shared_ptr<domain_view>;
 
-    struct pin {
-        uint32_t users = 0;     // Holders of GTF_reading.
-        uint32_t writers = 0;   // Holders of GTF_writing.
-    };
     struct mapping {
         view_ptr view;
         std::vector<grant_ref_t> refs;
         bool readonly;
     };
     struct port {
-        unique_fd wait;
-        unique_fd peer;
+        unique_fd fd;           // Our end of the channel.
         bool masked = false;
+        // The peer shut its end down: it can never notify us again, and
+        // our end would poll readable (end of file) for ever.  No longer
+        // watched.
+        bool silenced = false;
     };
 
     // The domains one grant_copy() batch touches, each looked up (and its
@@ -97,18 +175,21 @@ private:
     domain_view *batch_view_slow(batch_views *b, domid_t domid,
                                  view_ptr *hold);
     int16_t pin_entry(domain_view *v, grant_ref_t ref, bool write,
-                      uint32_t *frame, uint16_t *newly_set);
-    int16_t acquire(const view_ptr &v, grant_ref_t ref, bool write,
-                    uint32_t *frame);
-    void release(const view_ptr &v, grant_ref_t ref, bool write);
+                      uint32_t *frame);
+    int16_t set_status(domain_view *v, grant_ref_t ref, bool write,
+                       bool first, active_grant_entry *a);
     template <bool SRC_GREF, bool DST_GREF>
     int16_t copy_one(batch_views *b, grant_copy_segment *s);
 
+    void unpin_entry(domain_view *v, grant_ref_t ref, bool write);
+
     domid_t self_;
+    // What we write in an active entry's lock while we hold it: our process
+    // id (act_lock_slow()).
+    uint32_t lock_token_;
     ctl_client ctl_;
     unique_fd epfd_;
     std::map<domid_t, view_ptr> views_;
-    std::map<std::pair<const domain_view *, grant_ref_t>, pin> pins_;
     std::map<void *, mapping> mappings_;
     std::map<evtchn_port_t, port> ports_;
 };
@@ -175,30 +256,78 @@ simxen_platform::view_ptr simxen_platform::batch_lookup(domid_t domid)
     return view(domid);
 }
 
-// Clears the flag bits 'bits' that one holder of grant 'ref' had set.
-inline void unpin_entry(domain_view *v, grant_ref_t ref, uint16_t bits)
+// Drops one pin of grant 'ref' of 'v' (one taken by pin_entry() with the
+// same 'write'), clearing GTF_writing and GTF_reading in the guest's entry
+// if it was the last of its kind.  The flags change under the lock, so
+// that nobody pins the entry between our count and our clearing.
+inline __attribute__((always_inline)) void
+simxen_platform::unpin_entry(domain_view *v, grant_ref_t ref, bool write)
 {
-    if (bits) {
-        __atomic_fetch_and(&v->gnt[ref].flags, static_cast<uint16_t>(~bits),
-                           __ATOMIC_RELEASE);
+    active_grant_entry *a = &v->act[ref];
+    act_lock(a, lock_token_);
+    uint32_t pins = a->pins, writers = a->writers;
+    if (pins) {
+        uint16_t clear = 0;
+        if (write && writers && --writers == 0) {
+            clear |= GTF_writing;
+        }
+        if (--pins == 0) {
+            clear |= GTF_reading;
+        }
+        a->pins = pins;
+        a->writers = writers;
+        if (clear) {
+            __atomic_fetch_and(&v->gnt[ref].flags,
+                               static_cast<uint16_t>(~clear),
+                               __ATOMIC_RELEASE);
+        }
     }
+    act_unlock(a);
 }
 
-// Sets GTF_reading (and GTF_writing) on grant 'ref' of 'v' if the entry
-// lets us use it that way, then reads its frame once: the guest may rewrite
-// the entry at any time, and a frame checked and then re-read could be out
-// of range.  '*newly_set' gets the flag bits this call set, which are the
-// ones its holder must clear again: bits already set belong to another
-// holder (a mapping of ours, or of another backend queue), as Xen's pin
-// counts in its active grant entries would have it.
+// Pins grant 'ref' of 'v' for reading (and writing, if 'write') and gives
+// its frame in '*frame'; unpin_entry() undoes it.  As in Xen's
+// acquire_grant_for_copy(): the pins are counted in the shared active
+// entry, under its lock; the first pin (or the first for writing) checks
+// the guest's entry and sets GTF_reading (and GTF_writing) there
+// (set_status()); the first pin also reads the frame, once, and keeps it
+// in the active entry for the holders that follow, so a guest rewriting
+// its entry meanwhile changes nothing for them.
 inline __attribute__((always_inline)) int16_t
 simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
-                           uint32_t *frame, uint16_t *newly_set)
+                           uint32_t *frame)
 {
-    *newly_set = 0;
     if (ref >= v->grants) {
         return gntst_bad_gntref;
     }
+    if (!v->act) {
+        return gntst_permission_denied;     // No backend authority.
+    }
+    active_grant_entry *a = &v->act[ref];
+    act_lock(a, lock_token_);
+    uint32_t pins = a->pins, writers = a->writers;
+    int16_t st = gntst_okay;
+    if (pins && (a->domid != self_ || pins == UINT32_MAX)) {
+        st = gntst_general_error;       // Another grantee's, or overflow.
+    } else if (!pins || (write && !writers)) {
+        st = set_status(v, ref, write, !pins, a);
+    }
+    if (st == gntst_okay) {
+        a->pins = pins + 1;
+        a->writers = writers + write;
+        *frame = a->frame;
+    }
+    act_unlock(a);
+    return st;
+}
+
+// Checks the guest's entry for grant 'ref' and sets GTF_reading (and
+// GTF_writing) in it; for the 'first' pin, also reads the frame into the
+// active entry 'a'.  Called with a's lock held.
+inline __attribute__((always_inline)) int16_t
+simxen_platform::set_status(domain_view *v, grant_ref_t ref, bool write,
+                            bool first, active_grant_entry *a)
+{
     // flags (low half) and domid (high half) change together, so a guest
     // cannot retarget the grant between our check and our pin.
     auto *combo = reinterpret_cast<uint32_t *>(&v->gnt[ref]);
@@ -223,48 +352,20 @@ simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
             return gntst_general_error;     // Xen: "unstable" entry.
         }
     }
-    uint16_t set = static_cast<uint16_t>(want & ~old);
-    *frame = __atomic_load_n(&v->gnt[ref].frame, __ATOMIC_RELAXED);
-    if (*frame >= v->pages) {
-        unpin_entry(v, ref, set);
-        return gntst_bad_page;
+    if (first) {
+        // The guest may rewrite the entry at any time: a frame checked and
+        // then read again could be out of range.
+        uint32_t f = __atomic_load_n(&v->gnt[ref].frame, __ATOMIC_RELAXED);
+        if (f >= v->pages) {
+            __atomic_fetch_and(&v->gnt[ref].flags,
+                               static_cast<uint16_t>(~(want & ~old)),
+                               __ATOMIC_RELEASE);
+            return gntst_bad_page;
+        }
+        a->frame = f;
+        a->domid = self_;
     }
-    *newly_set = set;
     return gntst_okay;
-}
-
-// A long-lived pin (a mapping), counted in pins_ so that the flags stay set
-// while any mapping of ours holds the grant.
-int16_t simxen_platform::acquire(const view_ptr &v, grant_ref_t ref,
-                                 bool write, uint32_t *frame)
-{
-    uint16_t newly_set;
-    int16_t st = pin_entry(v.get(), ref, write, frame, &newly_set);
-    if (st != gntst_okay) {
-        return st;
-    }
-    pin &p = pins_[{v.get(), ref}];
-    p.users++;
-    p.writers += write;
-    return gntst_okay;
-}
-
-void simxen_platform::release(const view_ptr &v, grant_ref_t ref, bool write)
-{
-    auto it = pins_.find({v.get(), ref});
-    if (it == pins_.end()) {
-        return;
-    }
-    pin &p = it->second;
-    uint16_t clear = 0;
-    if (write && --p.writers == 0) {
-        clear |= GTF_writing;
-    }
-    if (--p.users == 0) {
-        clear |= GTF_reading;
-        pins_.erase(it);
-    }
-    unpin_entry(v.get(), ref, clear);
 }
 
 // nullptr if there is no live domain 'domid'.  The view stays valid for
@@ -294,9 +395,7 @@ domain_view *simxen_platform::batch_view_slow(batch_views *b, domid_t domid,
 }
 
 // One segment of a grant_copy() batch, with 'SRC_GREF' and 'DST_GREF' its
-// flags (the caller refused any others).  The pins last only for the copy,
-// so they are not counted in pins_: each side clears just the flag bits it
-// set (pin_entry()).
+// flags (the caller refused any others).  The pins last only for the copy.
 template <bool SRC_GREF, bool DST_GREF>
 inline __attribute__((always_inline)) int16_t
 simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
@@ -319,11 +418,10 @@ simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
 
     const uint8_t *src = static_cast<const uint8_t *>(s->source.virt);
     uint8_t *dst = static_cast<uint8_t *>(s->dest.virt);
-    uint16_t src_pinned = 0, dst_pinned = 0;
     int16_t st;
     if (SRC_GREF) {
         uint32_t frame;
-        st = pin_entry(sv, s->source.foreign.ref, false, &frame, &src_pinned);
+        st = pin_entry(sv, s->source.foreign.ref, false, &frame);
         if (st != gntst_okay) {
             return st;
         }
@@ -331,10 +429,10 @@ simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
     }
     if (DST_GREF) {
         uint32_t frame;
-        st = pin_entry(dv, s->dest.foreign.ref, true, &frame, &dst_pinned);
+        st = pin_entry(dv, s->dest.foreign.ref, true, &frame);
         if (st != gntst_okay) {
             if (SRC_GREF) {
-                unpin_entry(sv, s->source.foreign.ref, src_pinned);
+                unpin_entry(sv, s->source.foreign.ref, false);
             }
             return st;
         }
@@ -347,10 +445,10 @@ simxen_platform::copy_one(batch_views *b, grant_copy_segment *s)
         st = gntst_okay;
     }
     if (SRC_GREF) {
-        unpin_entry(sv, s->source.foreign.ref, src_pinned);
+        unpin_entry(sv, s->source.foreign.ref, false);
     }
     if (DST_GREF) {
-        unpin_entry(dv, s->dest.foreign.ref, dst_pinned);
+        unpin_entry(dv, s->dest.foreign.ref, true);
     }
     return st;
 }
@@ -404,7 +502,8 @@ void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
     int16_t st = gntst_okay;
     std::vector<uint32_t> frames(n);
     for (i = 0; i < n; i++) {
-        if ((st = acquire(v, refs[i], !readonly, &frames[i])) != gntst_okay) {
+        if ((st = pin_entry(v.get(), refs[i], !readonly, &frames[i]))
+            != gntst_okay) {
             break;
         }
     }
@@ -431,7 +530,7 @@ void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
             munmap(base, n * page_size);
         }
         while (i-- > 0) {
-            release(v, refs[i], !readonly);
+            unpin_entry(v.get(), refs[i], !readonly);
         }
         errno = err;
         return nullptr;
@@ -450,7 +549,7 @@ int simxen_platform::unmap(void *addr, size_t n)
     mapping m = std::move(it->second);
     mappings_.erase(it);
     for (grant_ref_t ref : m.refs) {
-        release(m.view, ref, !m.readonly);
+        unpin_entry(m.view.get(), ref, !m.readonly);
     }
     return 0;
 }
@@ -466,7 +565,7 @@ int simxen_platform::bind_interdomain(domid_t domid, evtchn_port_t remote,
     if (err) {
         return err;
     }
-    if (fds.size() != 2) {
+    if (fds.size() != 1) {
         return EPROTO;
     }
     epoll_event ev{};
@@ -479,8 +578,7 @@ int simxen_platform::bind_interdomain(domid_t domid, evtchn_port_t remote,
         return err;
     }
     port &p = ports_[rep.v0];
-    p.wait = std::move(fds[0]);
-    p.peer = std::move(fds[1]);
+    p.fd = std::move(fds[0]);
     *local = rep.v0;
     return 0;
 }
@@ -491,7 +589,9 @@ int simxen_platform::unbind(evtchn_port_t local)
     if (it == ports_.end()) {
         return EINVAL;
     }
-    epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, it->second.wait.get(), nullptr);
+    if (!it->second.silenced) {
+        epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, it->second.fd.get(), nullptr);
+    }
     ports_.erase(it);
     ctl_request req{static_cast<uint32_t>(ctl_op::evtchn_unbind), self_,
                     local, 0};
@@ -505,10 +605,11 @@ int simxen_platform::notify(evtchn_port_t local)
     if (it == ports_.end()) {
         return EINVAL;
     }
-    uint64_t one = 1;
-    // EAGAIN: the counter is saturated, so the peer has an event pending.
-    if (write(it->second.peer.get(), &one, sizeof one) < 0 &&
-        errno != EAGAIN) {
+    // EAGAIN: the peer has plenty pending.  EPIPE, ECONNRESET: it shut
+    // its end, so nobody listens (a guest's own loss, as when it masks).
+    const char one = 1;
+    if (send(it->second.fd.get(), &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0
+        && errno != EAGAIN && errno != EPIPE && errno != ECONNRESET) {
         return errno;
     }
     return 0;
@@ -527,15 +628,25 @@ int simxen_platform::pending()
         errno = EAGAIN;
         return -1;
     }
-    uint64_t count;
-    ssize_t r = read(it->second.wait.get(), &count, sizeof count);
-    (void) r;   // Only clearing: EAGAIN means already clear.
+    port &p = it->second;
+    // Clearing; EAGAIN means already clear.  Whatever more a peer sent
+    // than we read fires again when unmasked, as a spurious event.
+    char buf[256];
+    ssize_t r = recv(p.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (r == 0 || (ev.events & (EPOLLHUP | EPOLLERR))) {
+        // End of file: the peer shut its end down (which, unlike a
+        // masking, epoll would report on every wait).  It can never
+        // notify again: stop watching; this is its last event.
+        epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, p.fd.get(), nullptr);
+        p.silenced = true;
+        return static_cast<int>(ev.data.u32);
+    }
     // Masked until unmask(): stop watching the fd; anything arriving
-    // meanwhile stays in the eventfd and fires when it is watched again.
+    // meanwhile stays in the socket and fires when it is watched again.
     epoll_event off{};
     off.data.u32 = ev.data.u32;
-    epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, it->second.wait.get(), &off);
-    it->second.masked = true;
+    epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, p.fd.get(), &off);
+    p.masked = true;
     return static_cast<int>(ev.data.u32);
 }
 
@@ -545,11 +656,11 @@ int simxen_platform::unmask(evtchn_port_t local)
     if (it == ports_.end()) {
         return EINVAL;
     }
-    if (it->second.masked) {
+    if (it->second.masked && !it->second.silenced) {
         epoll_event on{};
         on.events = EPOLLIN;
         on.data.u32 = local;
-        if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, it->second.wait.get(),
+        if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, it->second.fd.get(),
                       &on) < 0) {
             return errno;
         }

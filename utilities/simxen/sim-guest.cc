@@ -4,6 +4,7 @@
 #include "utilities/simxen/sim-guest.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,9 +26,24 @@ using simxen::unique_fd;
 constexpr grant_ref_t reserved_refs = 8;
 
 struct sim_guest::port {
-    unique_fd wait;
-    unique_fd peer;
+    unique_fd fd;       // Our end of the channel (hypervisor.h).
 };
+
+namespace {
+
+std::string dir_of(const std::string &path)
+{
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// The domain's own control socket, beside 'ctl_path'.
+std::string guest_control_path(const std::string &ctl_path, domid_t domid)
+{
+    return dir_of(ctl_path) + "/" + simxen::guest_control_name(domid);
+}
+
+}  // namespace
 
 sim_guest::sim_guest() : ctl_(std::make_unique<simxen::ctl_client>()) {}
 
@@ -45,18 +61,28 @@ int sim_guest::create(const std::string &ctl_path, domid_t domid,
     if (grants <= reserved_refs) {
         return EINVAL;
     }
-    std::unique_ptr<sim_guest> g(new sim_guest);
-    int err = g->ctl_->connect(ctl_path);
+    // The toolstack's part, with its authority; the connection goes when
+    // we return.
+    simxen::ctl_client toolstack;
+    int err = toolstack.connect(ctl_path);
     if (err) {
         return err;
     }
     ctl_request req{static_cast<uint32_t>(ctl_op::create_domain), domid,
                     pages, grants};
     ctl_reply rep;
-    if ((err = g->ctl_->call(req, &rep)) != 0) {
+    if ((err = toolstack.call(req, &rep)) != 0) {
         return err;
     }
-    if ((err = g->init(ctl_path, domid)) != 0) {
+    // From here on, the guest's.
+    std::unique_ptr<sim_guest> g(new sim_guest);
+    err = g->ctl_->connect(guest_control_path(ctl_path, domid));
+    if (!err) {
+        err = g->init(ctl_path, domid);
+    }
+    if (err) {
+        req = {static_cast<uint32_t>(ctl_op::destroy_domain), domid, 0, 0};
+        toolstack.call(req, &rep);
         return err;
     }
     *out = std::move(g);
@@ -67,7 +93,10 @@ int sim_guest::attach(const std::string &ctl_path, domid_t domid,
                       std::unique_ptr<sim_guest> *out)
 {
     std::unique_ptr<sim_guest> g(new sim_guest);
-    int err = g->ctl_->connect(ctl_path);
+    int err = g->ctl_->connect(guest_control_path(ctl_path, domid));
+    if (err == ENOENT || err == ECONNREFUSED) {
+        err = ESRCH;            // No such domain, so no such socket.
+    }
     if (!err) {
         err = g->init(ctl_path, domid);
     }
@@ -96,10 +125,28 @@ domid_t sim_guest::domid() const { return view_->id; }
 
 std::string sim_guest::xenstored_path() const
 {
-    size_t slash = ctl_path_.rfind('/');
-    std::string dir = slash == std::string::npos ? "."
-                      : ctl_path_.substr(0, slash);
-    return dir + "/" + simxen::guest_xenstored_name(view_->id);
+    return dir_of(ctl_path_) + "/" + simxen::guest_xenstored_name(view_->id);
+}
+
+// One request as this domain.  Once the domain is gone the daemon closes
+// our connection: then ESRCH, whatever the transport said.
+int sim_guest::call(uint32_t op, uint32_t a, uint32_t b, uint32_t *v0,
+                    std::vector<unique_fd> *fds)
+{
+    if (destroyed_) {
+        return ESRCH;
+    }
+    ctl_request req{op, view_->id, a, b};
+    ctl_reply rep;
+    int err = ctl_->call(req, &rep, fds);
+    if ((err == EPIPE || err == ECONNRESET || err == EPROTO) &&
+        view_->dead()) {
+        err = ESRCH;
+    }
+    if (!err && v0) {
+        *v0 = rep.v0;
+    }
+    return err;
 }
 
 uint32_t sim_guest::page_count() const { return view_->pages; }
@@ -154,22 +201,20 @@ int sim_guest::end_access(grant_ref_t ref)
 
 int sim_guest::alloc_unbound(domid_t remote, evtchn_port_t *out)
 {
-    ctl_request req{static_cast<uint32_t>(ctl_op::evtchn_alloc_unbound),
-                    view_->id, remote, 0};
-    ctl_reply rep;
     std::vector<unique_fd> fds;
-    int err = ctl_->call(req, &rep, &fds);
+    uint32_t v0;
+    int err = call(static_cast<uint32_t>(ctl_op::evtchn_alloc_unbound),
+                   remote, 0, &v0, &fds);
     if (err) {
         return err;
     }
-    if (fds.size() != 2) {
+    if (fds.size() != 1) {
         return EPROTO;
     }
     auto p = std::make_unique<port>();
-    p->wait = std::move(fds[0]);
-    p->peer = std::move(fds[1]);
-    ports_[rep.v0] = std::move(p);
-    *out = rep.v0;
+    p->fd = std::move(fds[0]);
+    ports_[v0] = std::move(p);
+    *out = v0;
     return 0;
 }
 
@@ -179,9 +224,10 @@ int sim_guest::notify(evtchn_port_t port)
     if (it == ports_.end()) {
         return EINVAL;
     }
-    uint64_t one = 1;
-    if (write(it->second->peer.get(), &one, sizeof one) < 0 &&
-        errno != EAGAIN) {
+    // EAGAIN: the peer has plenty pending; EPIPE: it is not listening.
+    const char one = 1;
+    if (send(it->second->fd.get(), &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0
+        && errno != EAGAIN && errno != EPIPE && errno != ECONNRESET) {
         return errno;
     }
     return 0;
@@ -190,7 +236,7 @@ int sim_guest::notify(evtchn_port_t port)
 int sim_guest::event_fd(evtchn_port_t port) const
 {
     auto it = ports_.find(port);
-    return it == ports_.end() ? -1 : it->second->wait.get();
+    return it == ports_.end() ? -1 : it->second->fd.get();
 }
 
 int sim_guest::consume(evtchn_port_t port, uint64_t *count)
@@ -199,12 +245,14 @@ int sim_guest::consume(evtchn_port_t port, uint64_t *count)
     if (it == ports_.end()) {
         return EINVAL;
     }
-    uint64_t n = 0;
-    if (read(it->second->wait.get(), &n, sizeof n) < 0 && errno != EAGAIN) {
+    // One byte per notification; more than we read stays pending.
+    char buf[256];
+    ssize_t n = recv(it->second->fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN) {
         return errno;
     }
     if (count) {
-        *count = n;
+        *count = n < 0 ? 0 : static_cast<uint64_t>(n);
     }
     return 0;
 }
@@ -233,19 +281,19 @@ int sim_guest::unbind(evtchn_port_t port)
         return EINVAL;
     }
     ports_.erase(it);
-    ctl_request req{static_cast<uint32_t>(ctl_op::evtchn_unbind), view_->id,
-                    port, 0};
-    ctl_reply rep;
-    return ctl_->call(req, &rep);
+    return call(static_cast<uint32_t>(ctl_op::evtchn_unbind), port, 0,
+                nullptr);
 }
 
 int sim_guest::destroy(bool crash)
 {
     ports_.clear();     // The hypervisor closes them with the domain.
-    ctl_request req{static_cast<uint32_t>(ctl_op::destroy_domain), view_->id,
-                    crash ? 1u : 0u, 0};
-    ctl_reply rep;
-    return ctl_->call(req, &rep);
+    int err = call(static_cast<uint32_t>(ctl_op::destroy_domain),
+                   crash ? 1u : 0u, 0, nullptr);
+    if (!err) {
+        destroyed_ = true;
+    }
+    return err;
 }
 
 }  // namespace linc::xen

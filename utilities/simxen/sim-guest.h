@@ -3,8 +3,10 @@
 //
 // The guest side of simxen, for emulated guests (frontends) in tests and
 // tools: a domain's memory, its grant table and its event channels, used
-// the way a Linux guest uses them.  xenstore is separate: use libxenstore
-// with XENSTORED_PATH=xenstored_path().
+// the way a Linux guest uses them, with a guest's authority only: through
+// the domain's own control socket (protocol.h), which acts as this domain
+// and no other.  xenstore is separate: use libxenstore with
+// XENSTORED_PATH=xenstored_path().
 //
 // Errors are positive errno values.  A sim_guest is not thread-safe: a
 // frontend that notifies or waits from another thread must not allocate or
@@ -28,21 +30,26 @@ namespace linc::xen {
 namespace simxen {
 class ctl_client;
 struct domain_view;
+class unique_fd;
 }
 
 class sim_guest {
 public:
     // Creates domain 'domid' with 'pages' pages of zeroed memory and a grant
-    // table of 'grants' entries (more than the 8 Xen reserves), through the
-    // simxen control socket 'ctl_path', and attaches to it.  EEXIST if the
-    // domain exists, EINVAL for bad sizes, or a connection errno.
+    // table of 'grants' entries (more than the 8 Xen reserves), as the
+    // toolstack does, through simxen's privileged control socket 'ctl_path'
+    // ("<dir>/control"), then attaches to it as the guest, through the
+    // domain's own socket beside it.  EEXIST if the domain exists, EINVAL
+    // for bad sizes, or a connection errno.
     static int create(const std::string &ctl_path, domid_t domid,
                       uint32_t pages, uint32_t grants,
                       std::unique_ptr<sim_guest> *out);
 
-    // Attaches to existing domain 'domid'.  ESRCH if there is none.  Grant
-    // references this object hands out start after the 8 reserved ones and
-    // assume it is the domain's only grant user.
+    // Attaches to existing domain 'domid' as the guest, through the
+    // domain's own control socket in the directory of 'ctl_path' (simxen's
+    // "<dir>/control").  ESRCH if there is none.  Grant references this
+    // object hands out start after the 8 reserved ones and assume it is the
+    // domain's only grant user.
     static int attach(const std::string &ctl_path, domid_t domid,
                       std::unique_ptr<sim_guest> *out);
 
@@ -100,8 +107,9 @@ public:
     // Closes 'port'; a bound peer sees it unbound.  EINVAL.
     int unbind(evtchn_port_t port);
 
-    // Destroys the domain (fires @releaseDomain); this object then only
-    // keeps its now-orphaned memory mapping.  ESRCH if already gone.
+    // Destroys the domain, as a guest shutting itself down (fires
+    // @releaseDomain); this object then only keeps its now-orphaned memory
+    // mapping, and its other calls fail (ESRCH).  ESRCH if already gone.
     // 'crash': leave its xenstore directory, as after a crash that no
     // toolstack cleaned up.
     int destroy(bool crash = false);
@@ -109,6 +117,8 @@ public:
 private:
     sim_guest();
     int init(const std::string &ctl_path, domid_t domid);
+    int call(uint32_t op, uint32_t a, uint32_t b, uint32_t *v0,
+             std::vector<simxen::unique_fd> *fds = nullptr);
 
     struct port;
     std::string ctl_path_;
@@ -117,6 +127,7 @@ private:
     std::vector<grant_ref_t> free_refs_;
     std::vector<bool> ours_;
     std::map<evtchn_port_t, std::unique_ptr<port>> ports_;
+    bool destroyed_ = false;
 };
 
 }  // namespace linc::xen

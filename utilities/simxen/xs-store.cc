@@ -310,6 +310,14 @@ void xs_store::set_conn_domain(conn_id conn, domid_t domid)
     conn_dom_[conn] = domid;
 }
 
+// Whether a watch event of 'path' and 'token' fits one message, as
+// xenstored checks before sending ("don't try to send over-long events"):
+// libxenstore refuses longer ones.
+static bool event_fits(const std::string &path, const std::string &token)
+{
+    return path.size() + token.size() + 2 <= XENSTORE_PAYLOAD_MAX;
+}
+
 void xs_store::fire(const change &c)
 {
     for (const watch_rec &w : watches_) {
@@ -329,7 +337,9 @@ void xs_store::fire(const change &c)
         }
         std::string reported = w.strip && path->size() > w.strip
                                    ? path->substr(w.strip) : *path;
-        events_.push_back({w.conn, std::move(reported), w.token});
+        if (event_fits(reported, w.token)) {
+            events_.push_back({w.conn, std::move(reported), w.token});
+        }
     }
 }
 
@@ -415,9 +425,10 @@ int xs_store::rm(conn_id conn, uint32_t tx, const std::string &path)
     }
     node *parent = find_mut(v, parent_of(path));
     const node *n = find(v, path);
-    if (!n) {
+    if (!n || !parent) {
         // xenstored: removing a missing node under an existing parent is
-        // not an error.
+        // not an error.  (A transaction that removed the parent may still
+        // see a child made outside it: that child is gone for it too.)
         return parent ? 0 : ENOENT;
     }
     if (!may(n->perms, v.dom, 'w')) {
@@ -509,7 +520,9 @@ int xs_store::watch(conn_id conn, const std::string &path, size_t strip,
         return E2BIG;
     }
     watches_.push_back({conn, path, strip, token});
-    events_.push_back({conn, path.substr(strip), token});
+    if (event_fits(path.substr(strip), token)) {
+        events_.push_back({conn, path.substr(strip), token});
+    }
     return 0;
 }
 
@@ -527,15 +540,19 @@ int xs_store::unwatch(conn_id conn, const std::string &path,
 
 int xs_store::transaction_start(conn_id conn, uint32_t *tx)
 {
-    size_t mine = 0, guests = 0;
+    const domid_t dom = dom_of(conn);
+    size_t mine = 0, my_domain = 0, guests = 0;
     for (const auto &t : txs_) {
+        domid_t d = dom_of(t.second.conn);
         mine += t.second.conn == conn;
-        guests += dom_of(t.second.conn) != 0;
+        my_domain += d == dom;
+        guests += d != 0;
     }
-    bool guest = dom_of(conn) != 0;
+    bool guest = dom != 0;
     if (mine >= xs_max_transactions_per_conn ||
         txs_.size() >= xs_max_transactions ||
-        (guest && guests >= xs_max_transactions / 4 * 3)) {
+        (guest && (guests >= xs_max_transactions / 4 * 3 ||
+                   my_domain >= xs_max_transactions_per_domain))) {
         return ENOSPC;
     }
     uint32_t id;
@@ -567,6 +584,14 @@ int xs_store::transaction_end(conn_id conn, uint32_t tx, bool commit)
     if (t.changes.empty()) {
         return 0;       // Read-only: nothing to apply.
     }
+    // Each write passed create()'s quota checks against the store as it
+    // was, without the transaction's other nodes: check the result as a
+    // whole, as xenstored does (transaction_fix_domains()).  Past a quota
+    // the commit fails with ENOSPC, as those checks do, and changes
+    // nothing.
+    if (int err = check_commit_quota(t, dom_of(conn)); err != 0) {
+        return err;
+    }
     for (auto &[path, n] : t.overlay) {
         auto cur = nodes_.find(path);
         if (cur != nodes_.end()) {
@@ -581,6 +606,37 @@ int xs_store::transaction_end(conn_id conn, uint32_t tx, bool commit)
     }
     for (const change &c : t.changes) {
         fire(c);
+    }
+    return 0;
+}
+
+int xs_store::check_commit_quota(const transaction &t, domid_t dom) const
+{
+    // What committing would change: the number of nodes, and the nodes
+    // the committing guest owns (a guest cannot give nodes to another
+    // domain, and dom0 has no per-domain quota, as in create()).
+    long nodes = 0, owned = 0;
+    auto owner_is = [dom](const node &n) {
+        return !n.perms.empty() && n.perms[0].domid == dom;
+    };
+    for (const auto &[path, n] : t.overlay) {
+        auto cur = nodes_.find(path);
+        if (cur != nodes_.end()) {
+            nodes--;
+            owned -= owner_is(cur->second);
+        }
+        if (n) {
+            nodes++;
+            owned += owner_is(*n);
+        }
+    }
+    size_t limit = dom == 0 ? xs_max_nodes : xs_max_nodes / 4 * 3;
+    if (nodes > 0 && nodes_.size() + nodes > limit) {
+        return ENOSPC;
+    }
+    if (dom != 0 && owned > 0 &&
+        nodes_owned(dom) + owned > xs_max_nodes_per_domain) {
+        return ENOSPC;
     }
     return 0;
 }

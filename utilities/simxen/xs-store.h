@@ -18,8 +18,12 @@
 // Transactions keep their changes apart from the store and record the
 // generation of every node they read or write; commit fails with EAGAIN if
 // any of those nodes changed meanwhile (xenstored's own conflict rule), so
-// a committed transaction behaves as if it ran alone at commit time.  Watch
-// events of a transaction are queued only when it commits.
+// a committed transaction behaves as if it ran alone at commit time; and
+// with ENOSPC if its result would exceed the node quotas that single
+// operations are held to (each operation in a transaction is checked
+// against the store without the transaction's other changes).  Either
+// way the transaction ends and changes nothing.  Watch events of a
+// transaction are queued only when it commits.
 
 #ifndef SIMXEN_XS_STORE_H
 #define SIMXEN_XS_STORE_H 1
@@ -55,6 +59,8 @@ struct watch_event {
 constexpr size_t xs_max_nodes = 20000;
 constexpr size_t xs_max_watches_per_conn = 128;
 constexpr size_t xs_max_transactions_per_conn = 16;
+// A guest's, over all its connections (xenstored's quota is per ring).
+constexpr size_t xs_max_transactions_per_domain = 16;
 constexpr size_t xs_max_transactions = 128;         // All connections.
 constexpr size_t xs_max_transaction_nodes = 1024;   // Touched by one.
 constexpr size_t xs_max_perms = 64;
@@ -183,6 +189,9 @@ private:
     // Counts the nodes each guest owns in the store (not in transactions,
     // which xs_max_transaction_nodes bounds).
     void account(const node &n, int delta);
+    // Whether committing 't' for 'dom' keeps within the node limits that
+    // create() enforces: 0 or ENOSPC.
+    int check_commit_quota(const transaction &t, domid_t dom) const;
 
     node_map nodes_;
     std::map<uint32_t, transaction> txs_;
