@@ -315,6 +315,13 @@ vif_xenbus::action vif_xenbus::run()
     xenbus_state fs = read_frontend_state();
     bool frontend_gone = !xs_.read(frontend_path_ + "/state");
     last_frontend_state_ = fs;
+    if (frontend_gone && state_ != xenbus_state::connected) {
+        // The domain went away: whoever comes next is a new guest, owed
+        // no backoff for the old one's faults.
+        backoff_ms_ = 0;
+        offer_not_before_ms_ = 0;
+        offer_pending_ = false;
+    }
 
     if (state_ == xenbus_state::connected) {
         if (frontend_gone || fs == xenbus_state::closing

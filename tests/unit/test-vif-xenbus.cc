@@ -511,3 +511,20 @@ TEST(vif_xenbus, failing_or_flapping_frontends_back_off)
     CHECK(v.run() == vif_xenbus::action::none);
     STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
 }
+
+// The backoff belongs to one guest: a new domain on the port starts clean.
+TEST(vif_xenbus, a_new_domain_is_owed_no_backoff)
+{
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, v.start());
+    xs.write(fe + "/request-rx-copy", "0");
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::none);
+    LONGS_EQUAL(100, v.backoff_ms());
+    xs.rm("/local/domain/5");
+    CHECK(v.run() == vif_xenbus::action::none);
+    LONGS_EQUAL(0, v.backoff_ms());
+    xs.write(fe + "/state", "1");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+}
