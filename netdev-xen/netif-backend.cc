@@ -1205,8 +1205,11 @@ bool netif_backend::needs_work() const
     return read_once(&tx_.sring->req_prod) != tx_.req_cons;
 }
 
-bool netif_backend::final_check()
+bool netif_backend::final_check(uint64_t *credit_wait)
 {
+    if (credit_wait) {
+        *credit_wait = 0;
+    }
     if (failed()) {
         return false;
     }
@@ -1215,9 +1218,15 @@ bool netif_backend::final_check()
     // concurrently is either seen here or raises an event.
     int work;
     RING_FINAL_CHECK_FOR_REQUESTS(&tx_, work);
-    // Requests the credit holds back are no work until it allows them
-    // (credit_wait_ns() says when).
-    return work != 0 && credit_wait_ns() == 0;
+    if (!work) {
+        return false;
+    }
+    // Requests the credit holds back are no work until it allows them.
+    const uint64_t wait = credit_wait_ns();
+    if (credit_wait) {
+        *credit_wait = wait;
+    }
+    return wait == 0;
 }
 
 bool netif_backend::rx_buffers_available(unsigned slots)

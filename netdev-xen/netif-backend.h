@@ -245,8 +245,10 @@ public:
 
     // Before sleeping: re-arms the TX ring's req_event so the guest
     // notifies on its next request, and returns true if requests arrived
-    // meanwhile (then do not sleep).
-    bool final_check();
+    // meanwhile (then do not sleep).  Requests that the "rate" credit
+    // holds back are no work yet: then '*credit_wait_ns' (if not null) is
+    // credit_wait_ns(), the longest the caller may sleep; otherwise 0.
+    bool final_check(uint64_t *credit_wait_ns = nullptr);
 
     // Sets the transmit credit (the "rate" key); applies from the next
     // burst.  A window starts now with a full window's credit.

@@ -757,14 +757,15 @@ int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work,
         return -1;
     }
     q.drain_events_locked();
-    if (b->final_check()) {
+    uint64_t wait_ns;
+    if (b->final_check(&wait_ns)) {
         *work = true;
         return -1;
     }
     // A masked port raises no event: look again when it is unmasked; nor
     // does a guest whose requests wait for their "rate" credit.
     *timeout_ms = q.ms_until_unmask_locked();
-    if (uint64_t wait_ns = b->credit_wait_ns()) {
+    if (wait_ns) {
         int ms = static_cast<int>(std::min<uint64_t>(wait_ns / 1000000 + 1,
                                                      1000));
         *timeout_ms = *timeout_ms < 0 ? ms : std::min(*timeout_ms, ms);

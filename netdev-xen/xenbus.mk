@@ -10,7 +10,8 @@ netdev_xen_libvif_xenbus_a_SOURCES = \
 	netdev-xen/xen-platform.h
 
 if HAVE_CPPUTEST
-tests_unit_linc_unit_tests_SOURCES += tests/unit/test-vif-xenbus.cc tests/unit/test-gso.cc
+tests_unit_linc_unit_tests_SOURCES += tests/unit/fake-xs-store.h \
+	tests/unit/test-vif-xenbus.cc tests/unit/test-gso.cc
 tests_unit_linc_unit_tests_LDADD += netdev-xen/libvif-xenbus.a $(XENSTORE_LIBS)
 endif
 

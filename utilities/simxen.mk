@@ -18,6 +18,8 @@ utilities_simxen_libsimxen_a_SOURCES = \
 	utilities/simxen/sim-guest.cc \
 	utilities/simxen/sim-guest.h \
 	utilities/simxen/unique-fd.h \
+	utilities/simxen/xs-requests.cc \
+	utilities/simxen/xs-requests.h \
 	utilities/simxen/xs-store.cc \
 	utilities/simxen/xs-store.h \
 	utilities/simxen/xs-wire.cc \

@@ -38,7 +38,8 @@ FUZZ_NETIF_SOURCES = \
 	netdev-xen/netif-proto.h \
 	netdev-xen/xen-platform.h \
 	tests/unit/fake-xen.cc \
-	tests/unit/fake-xen.h
+	tests/unit/fake-xen.h \
+	tests/unit/netif-harness.h
 
 tests_fuzz_fuzz_netif_tx_SOURCES = \
 	tests/fuzz/fuzz-netif-tx.cc \
@@ -68,6 +69,7 @@ tests_fuzz_fuzz_extra_gso_LDFLAGS = $(FUZZ_LINK_FLAGS)
 
 tests_fuzz_fuzz_xenbus_keys_SOURCES = \
 	tests/fuzz/fuzz-xenbus-keys.cc \
+	tests/unit/fake-xs-store.h \
 	tests/fuzz/fuzz-guest.h \
 	netdev-xen/vif-xenbus.cc \
 	netdev-xen/vif-xenbus.h \
@@ -80,6 +82,8 @@ tests_fuzz_fuzz_xenbus_keys_LDADD = $(XENSTORE_LIBS)
 tests_fuzz_fuzz_xs_wire_SOURCES = \
 	tests/fuzz/fuzz-xs-wire.cc \
 	tests/fuzz/fuzz-guest.h \
+	utilities/simxen/xs-requests.cc \
+	utilities/simxen/xs-requests.h \
 	utilities/simxen/xs-store.cc \
 	utilities/simxen/xs-store.h \
 	utilities/simxen/xs-wire.cc \

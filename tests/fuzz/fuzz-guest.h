@@ -2,8 +2,8 @@
 // Licensed under the Apache License, Version 2.0.
 //
 // The emulated guest the netif fuzzers attack the backend from: one
-// fake_xen (tests/unit/fake-xen.h) with a netfront initialised in it, as
-// tests/unit/netif-harness.h sets one up, built once per process.  Each
+// fake_xen (tests/unit/fake-xen.h) with a netfront started in it by
+// tests/unit/netif-harness.h's start_frontend(), built once per process.  Each
 // input then writes its own ring page(s) into the guest and runs a fresh
 // netif_backend over them, so nothing of one input survives into the next
 // except guest page contents the harness resets.
@@ -30,6 +30,7 @@
 #include "netdev-xen/netif-backend.h"
 #include "netdev-xen/netif-frontend.h"
 #include "tests/unit/fake-xen.h"
+#include "tests/unit/netif-harness.h"
 
 namespace linc::xen::fuzz {
 
@@ -130,18 +131,14 @@ private:
     guest_world()
     {
         xen.connect_evtchn(&be_port, &fe_port);
-        netif_frontend_config fc;
-        fc.backend_domid = be_dom;
-        fc.first_page = 0;
-        fc.tx_port = fc.rx_port = fe_port;
-        fc.sg = true;
-        fe = std::make_unique<netif_frontend>(&xen.guest(), fc);
-        FUZZ_CHECK(fe->init() == 0);
+        test::started_frontend s =
+            test::start_frontend(xen, be_dom, fe_dom, fe_port, true);
+        FUZZ_CHECK(s.init_error == 0);
+        fe = std::move(s.fe);
         FUZZ_CHECK(fe->tx_ring_ref() == tx_ring_gref);
         FUZZ_CHECK(fe->rx_ring_ref() == rx_ring_gref);
-        grant_ref_t t = fe->tx_ring_ref(), r = fe->rx_ring_ref();
-        tx_map = xen.backend().map_grant_refs(fe_dom, &t, 1, false);
-        rx_map = xen.backend().map_grant_refs(fe_dom, &r, 1, false);
+        tx_map = s.tx_map;
+        rx_map = s.rx_map;
         FUZZ_CHECK(tx_map && rx_map);
 
         // The grants a hostile guest has besides its netfront's.

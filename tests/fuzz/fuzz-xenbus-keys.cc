@@ -4,10 +4,10 @@
 // fuzz-xenbus-keys: the handshake's parsers of what a guest writes in
 // xenstore.  parse_xs_uint(), quote_guest_value() and parse_netif_rate()
 // are checked against their specifications on every value of the input,
-// and vif_xenbus runs against an in-memory store (the fake_store of
-// tests/unit/test-vif-xenbus.cc) whose frontend directory the input
-// writes, step by step: whatever the guest writes, the backend's "error"
-// key and last_error() stay printable ASCII and under 300 bytes.
+// and vif_xenbus runs against an in-memory store
+// (tests/unit/fake-xs-store.h) whose frontend directory the input writes,
+// step by step: whatever the guest writes, the backend's "error" key and
+// last_error() stay printable ASCII and under 300 bytes.
 //
 // Input: [0] what the backend offers (bit 0 feature-sg, 1 gso-tcpv4,
 // 2 gso-tcpv6, 3 ipv6-csum-offload, 4 split event channels; bits 5-7
@@ -33,82 +33,12 @@
 #include "netdev-xen/netif-backend.h"
 #include "netdev-xen/vif-xenbus.h"
 #include "tests/fuzz/fuzz-guest.h"
+#include "tests/unit/fake-xs-store.h"
 
 using namespace linc::xen;
+using linc::xen::testing::fake_store;
 
 namespace {
-
-// As tests/unit/test-vif-xenbus.cc's.
-class fake_store final : public xs_store {
-public:
-    std::map<std::string, std::string> kv;
-    std::set<std::pair<std::string, std::string>> watches;
-    std::vector<std::pair<std::string, std::string>> fired;
-
-    std::optional<std::string> read(const std::string &p) override
-    {
-        auto it = kv.find(p);
-        if (it == kv.end()) {
-            return std::nullopt;
-        }
-        return it->second;
-    }
-    bool write(const std::string &p, const std::string &v) override
-    {
-        kv[p] = v;
-        fire(p);
-        return true;
-    }
-    bool rm(const std::string &p) override
-    {
-        for (auto it = kv.begin(); it != kv.end();) {
-            if (it->first == p || it->first.rfind(p + "/", 0) == 0) {
-                it = kv.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        fire(p);
-        return true;
-    }
-    std::vector<std::string> directory(const std::string &p) override
-    {
-        std::set<std::string> names;
-        for (auto &e : kv) {
-            if (e.first.rfind(p + "/", 0) == 0) {
-                std::string rest = e.first.substr(p.size() + 1);
-                names.insert(rest.substr(0, rest.find('/')));
-            }
-        }
-        return {names.begin(), names.end()};
-    }
-    bool watch(const std::string &p, const std::string &t) override
-    {
-        watches.emplace(p, t);
-        return true;
-    }
-    bool unwatch(const std::string &p, const std::string &t) override
-    {
-        return watches.erase({p, t}) > 0;
-    }
-    std::vector<std::pair<std::string, std::string>> poll_watches() override
-    {
-        auto out = fired;
-        fired.clear();
-        return out;
-    }
-    int fd() const override { return -1; }
-
-private:
-    void fire(const std::string &p)
-    {
-        for (auto &w : watches) {
-            if (p == w.first || p.rfind(w.first + "/", 0) == 0) {
-                fired.emplace_back(p, w.second);
-            }
-        }
-    }
-};
 
 const std::string be = "/local/domain/0/backend/vif/5/0";
 const std::string fe = "/local/domain/5/device/vif/0";

@@ -3,10 +3,9 @@
 //
 // fuzz-xs-wire: simxen's xenstored, fed a client's byte stream without
 // sockets.  The stream is cut into messages with xs_decode_header() as the
-// daemon's xs_input() does, and each request is served by a copy of the
-// daemon's dispatch (daemon_impl::xs_dispatch() is private to daemon.cc)
-// on a fresh xs_store, through the real xs_split(), resolve_path(),
-// perm_from_string() and xs_store.  Checked: the framing and string
+// daemon's xs_input() does, and each request is served by the daemon's own
+// xs_requests on a fresh xs_store, through the real xs_split(),
+// resolve_path(), perm_from_string() and xs_store.  Checked: the framing and string
 // helpers against their specifications; every reply and watch event
 // encodes to a message a client can take (payload <= XENSTORE_PAYLOAD_MAX);
 // the store's node limits hold; and no guest reads or changes a node only
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "tests/fuzz/fuzz-guest.h"
+#include "utilities/simxen/xs-requests.h"
 #include "utilities/simxen/xs-store.h"
 #include "utilities/simxen/xs-wire.h"
 
@@ -37,253 +37,10 @@ namespace {
 constexpr conn_id toolstack = 1000;
 const std::string secret = "/local/domain/0/secret";
 
-std::string nul_terminated(const std::string &s)
-{
-    return std::string(s).append(1, '\0');
-}
-
-// As daemon.cc's.
-bool parse_domid(const std::string &s, domid_t *id)
-{
-    if (s.empty() || s.size() > 5) {
-        return false;
-    }
-    unsigned long v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        v = v * 10 + (c - '0');
-    }
-    if (v > 0xffff) {
-        return false;
-    }
-    *id = static_cast<domid_t>(v);
-    return true;
-}
-
-// daemon_impl::xs_dispatch(), without the hypervisor (no domain is
-// alive): keep in step with utilities/simxen/daemon.cc.
+// A fresh store with no hypervisor behind it: no domain is alive.
 struct server {
     xs_store store;
-    std::set<domid_t> introduced;
-
-    int dispatch(conn_id id, domid_t dom, const xsd_sockmsg &hdr,
-                 const char *payload, std::string *reply)
-    {
-        static const std::string ok = nul_terminated("OK");
-        std::vector<std::string> args;
-        std::string path;
-        size_t strip = 0;
-        int err;
-
-        if (hdr.type == XS_WRITE) {
-            const char *nul = static_cast<const char *>(
-                memchr(payload, '\0', hdr.len));
-            if (!nul) {
-                return EINVAL;
-            }
-            std::string p(payload, nul);
-            std::string value(nul + 1, payload + hdr.len);
-            if ((err = resolve_path(p, dom, &path, &strip)) || path[0] == '@') {
-                return err ? err : EINVAL;
-            }
-            err = store.write(id, hdr.tx_id, path, value);
-            *reply = ok;
-            return err;
-        }
-
-        if (!xs_split(payload, hdr.len, &args)) {
-            return EINVAL;
-        }
-        switch (hdr.type) {
-        case XS_READ: case XS_MKDIR: case XS_RM: case XS_DIRECTORY:
-        case XS_GET_PERMS: case XS_SET_PERMS: case XS_WATCH: case XS_UNWATCH:
-        case XS_DIRECTORY_PART:
-            if (args.empty()) {
-                return EINVAL;
-            }
-            if ((err = resolve_path(args[0], dom, &path, &strip)) != 0) {
-                return err;
-            }
-            if (path[0] == '@' && hdr.type != XS_WATCH &&
-                hdr.type != XS_UNWATCH) {
-                return EINVAL;
-            }
-            break;
-        default:
-            break;
-        }
-
-        switch (hdr.type) {
-        case XS_INTRODUCE: case XS_RELEASE: case XS_IS_DOMAIN_INTRODUCED:
-            if (dom != 0) {
-                return EACCES;
-            }
-            break;
-        default:
-            break;
-        }
-
-        domid_t domid;
-        switch (hdr.type) {
-        case XS_READ:
-            return args.size() == 1 ? store.read(id, hdr.tx_id, path, reply)
-                                    : EINVAL;
-        case XS_MKDIR:
-            *reply = ok;
-            return args.size() == 1 ? store.mkdir(id, hdr.tx_id, path) : EINVAL;
-        case XS_RM:
-            *reply = ok;
-            return args.size() == 1 ? store.rm(id, hdr.tx_id, path) : EINVAL;
-        case XS_DIRECTORY: {
-            std::vector<std::string> children;
-            if (args.size() != 1) {
-                return EINVAL;
-            }
-            if ((err = store.directory(id, hdr.tx_id, path, &children)) != 0) {
-                return err;
-            }
-            for (const std::string &c : children) {
-                reply->append(nul_terminated(c));
-            }
-            return reply->size() > XENSTORE_PAYLOAD_MAX ? E2BIG : 0;
-        }
-        case XS_DIRECTORY_PART: {
-            std::vector<std::string> children;
-            uint64_t gen;
-            unsigned long offset;
-            char *end;
-            if (args.size() != 2 || args[1].empty() || args[1].size() > 10) {
-                return EINVAL;
-            }
-            offset = strtoul(args[1].c_str(), &end, 10);
-            if (*end) {
-                return EINVAL;
-            }
-            if ((err = store.directory(id, hdr.tx_id, path, &children, &gen))
-                != 0) {
-                return err;
-            }
-            *reply = nul_terminated(std::to_string(gen));
-            size_t pos = 0, i = 0;
-            for (; i < children.size() && pos < offset; i++) {
-                pos += children[i].size() + 1;
-            }
-            if (pos != offset) {
-                return EINVAL;
-            }
-            for (; i < children.size(); i++) {
-                if (reply->size() + children[i].size() + 1 >
-                    XENSTORE_PAYLOAD_MAX - 1) {
-                    return 0;
-                }
-                reply->append(nul_terminated(children[i]));
-            }
-            reply->push_back('\0');
-            return 0;
-        }
-        case XS_GET_PERMS: {
-            std::vector<xs_perm> perms;
-            if (args.size() != 1) {
-                return EINVAL;
-            }
-            if ((err = store.get_perms(id, hdr.tx_id, path, &perms)) != 0) {
-                return err;
-            }
-            for (const xs_perm &p : perms) {
-                reply->append(nul_terminated(perm_to_string(p)));
-            }
-            return 0;
-        }
-        case XS_SET_PERMS: {
-            std::vector<xs_perm> perms;
-            for (size_t i = 1; i < args.size(); i++) {
-                xs_perm p;
-                if (!perm_from_string(args[i], &p)) {
-                    return EINVAL;
-                }
-                perms.push_back(p);
-            }
-            *reply = ok;
-            return store.set_perms(id, hdr.tx_id, path, perms);
-        }
-        case XS_WATCH:
-            *reply = ok;
-            return args.size() == 2 ? store.watch(id, path, strip, args[1])
-                                    : EINVAL;
-        case XS_UNWATCH:
-            *reply = ok;
-            return args.size() == 2 ? store.unwatch(id, path, args[1]) : EINVAL;
-        case XS_TRANSACTION_START: {
-            uint32_t tx;
-            if (hdr.tx_id != 0) {
-                return EBUSY;
-            }
-            if ((err = store.transaction_start(id, &tx)) != 0) {
-                return err;
-            }
-            *reply = nul_terminated(std::to_string(tx));
-            return 0;
-        }
-        case XS_TRANSACTION_END:
-            if (args.size() != 1 || (args[0] != "T" && args[0] != "F")) {
-                return EINVAL;
-            }
-            *reply = ok;
-            return store.transaction_end(id, hdr.tx_id, args[0] == "T");
-        case XS_GET_DOMAIN_PATH:
-            if (args.size() != 1 || !parse_domid(args[0], &domid)) {
-                return EINVAL;
-            }
-            *reply = nul_terminated("/local/domain/" + std::to_string(domid));
-            return 0;
-        case XS_INTRODUCE:
-            if (args.size() != 3 || !parse_domid(args[0], &domid)) {
-                return EINVAL;
-            }
-            introduced.insert(domid);
-            store.fire_special("@introduceDomain");
-            *reply = ok;
-            return 0;
-        case XS_RELEASE:
-            if (args.size() != 1 || !parse_domid(args[0], &domid)) {
-                return EINVAL;
-            }
-            if (!introduced.erase(domid)) {
-                return ENOENT;
-            }
-            store.fire_special("@releaseDomain");
-            *reply = ok;
-            return 0;
-        case XS_IS_DOMAIN_INTRODUCED:
-            if (args.size() != 1 || !parse_domid(args[0], &domid)) {
-                return EINVAL;
-            }
-            *reply = nul_terminated(introduced.count(domid) ? "T" : "F");
-            return 0;
-        case XS_RESET_WATCHES:
-            store.reset_watches(id);
-            *reply = ok;
-            return 0;
-        default:
-            return ENOSYS;
-        }
-    }
-
-    // daemon_impl::xs_handle().
-    std::string handle(conn_id id, domid_t dom, const xsd_sockmsg &hdr,
-                       const char *payload)
-    {
-        std::string reply, out;
-        int err = dispatch(id, dom, hdr, payload, &reply);
-        if (err) {
-            xs_encode_error(hdr.req_id, hdr.tx_id, err, &out);
-        } else {
-            xs_encode(hdr.type, hdr.req_id, hdr.tx_id, reply, &out);
-        }
-        return out;
-    }
+    xs_requests requests{&store, [](domid_t) { return false; }};
 };
 
 // A message we send must be one a client can take whole.
@@ -461,7 +218,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         const snapshot before = take_snapshot(srv.store);
         std::string reply;
-        err = srv.dispatch(conn, dom, hdr, payload, &reply);
+        err = srv.requests.dispatch(conn, dom, hdr, payload, &reply);
         std::string out;
         if (err) {
             xs_encode_error(hdr.req_id, hdr.tx_id, err, &out);
@@ -488,7 +245,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(e.conn >= 1 && e.conn <= nconns);
             std::string msg;
             xs_encode(XS_WATCH_EVENT, 0, 0,
-                      nul_terminated(e.path) + nul_terminated(e.token), &msg);
+                      xs_nul_terminated(e.path) + xs_nul_terminated(e.token),
+                      &msg);
             check_sendable(msg, XS_WATCH_EVENT, 0);
         }
         FUZZ_CHECK(srv.store.node_count() <= xs_max_nodes);

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "netdev-xen/netif-backend.h"
@@ -15,6 +16,37 @@
 #include "tests/unit/fake-xen.h"
 
 namespace linc::xen::test {
+
+// A netfront initialised in 'xen''s guest (granting its ring pages to
+// 'be_dom' from guest page 0) and its two ring pages mapped by the backend
+// domain, as a backend's connect maps them.  The maps are null if the
+// frontend failed to initialise; the caller unmaps them.
+struct started_frontend {
+    std::unique_ptr<netif_frontend> fe;
+    int init_error = 0;
+    void *tx_map = nullptr;
+    void *rx_map = nullptr;
+};
+
+inline started_frontend start_frontend(fake_xen &xen, domid_t be_dom,
+                                       domid_t fe_dom, evtchn_port_t fe_port,
+                                       bool sg)
+{
+    started_frontend s;
+    netif_frontend_config fc;
+    fc.backend_domid = be_dom;
+    fc.first_page = 0;
+    fc.tx_port = fc.rx_port = fe_port;
+    fc.sg = sg;
+    s.fe = std::make_unique<netif_frontend>(&xen.guest(), fc);
+    s.init_error = s.fe->init();
+    if (s.init_error == 0) {
+        grant_ref_t t = s.fe->tx_ring_ref(), r = s.fe->rx_ring_ref();
+        s.tx_map = xen.backend().map_grant_refs(fe_dom, &t, 1, false);
+        s.rx_map = xen.backend().map_grant_refs(fe_dom, &r, 1, false);
+    }
+    return s;
+}
 
 struct netif_pair {
     static constexpr domid_t be_dom = 0;
@@ -35,16 +67,12 @@ struct netif_pair {
         : memory(pool_size * buf_size), pool(pool_size)
     {
         xen.connect_evtchn(&be_port, &fe_port);
-        netif_frontend_config fc;
-        fc.backend_domid = be_dom;
-        fc.first_page = 0;
-        fc.tx_port = fc.rx_port = fe_port;
-        fc.sg = fe_sg;
-        fe = new netif_frontend(&xen.guest(), fc);
-        init_error = fe->init();
-        grant_ref_t t = fe->tx_ring_ref(), r = fe->rx_ring_ref();
-        tx_map = xen.backend().map_grant_refs(fe_dom, &t, 1, false);
-        rx_map = xen.backend().map_grant_refs(fe_dom, &r, 1, false);
+        started_frontend s = start_frontend(xen, be_dom, fe_dom, fe_port,
+                                            fe_sg);
+        fe = s.fe.release();
+        init_error = s.init_error;
+        tx_map = s.tx_map;
+        rx_map = s.rx_map;
         netif_backend_config bc;
         bc.frontend_domid = fe_dom;
         bc.features = f;

@@ -495,7 +495,9 @@ TEST(netif_hostile, rate_credit_holds_packets_in_the_ring)
     LONGS_EQUAL(7, p->tx());                // 896 bytes; the 8th waits
     LONGS_EQUAL(1, p->be->counters().tx_credit_waits);
     CHECK(p->be->credit_wait_ns() > 0);
-    CHECK_FALSE(p->be->final_check());      // held back: no work yet
+    uint64_t wait_ns = 0;
+    CHECK_FALSE(p->be->final_check(&wait_ns));  // held back: no work yet
+    CHECK(wait_ns > 0 && wait_ns <= 100 * 1000 * 1000);
     LONGS_EQUAL(0, p->tx());
     // The next window's 1000 bytes.
     struct timespec ts = {0, 110 * 1000 * 1000};

@@ -8,83 +8,14 @@
 #include <set>
 
 #include "netdev-xen/vif-xenbus.h"
+#include "tests/unit/fake-xs-store.h"
 
 #include <CppUTest/TestHarness.h>
 
 using namespace linc::xen;
+using linc::xen::testing::fake_store;
 
 namespace {
-
-class fake_store final : public xs_store {
-public:
-    std::map<std::string, std::string> kv;
-    std::set<std::pair<std::string, std::string>> watches;
-    std::vector<std::pair<std::string, std::string>> fired;
-
-    std::optional<std::string> read(const std::string &p) override
-    {
-        auto it = kv.find(p);
-        if (it == kv.end()) {
-            return std::nullopt;
-        }
-        return it->second;
-    }
-    bool write(const std::string &p, const std::string &v) override
-    {
-        kv[p] = v;
-        fire(p);
-        return true;
-    }
-    bool rm(const std::string &p) override
-    {
-        for (auto it = kv.begin(); it != kv.end();) {
-            if (it->first == p || it->first.rfind(p + "/", 0) == 0) {
-                it = kv.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        fire(p);
-        return true;
-    }
-    std::vector<std::string> directory(const std::string &p) override
-    {
-        std::set<std::string> names;
-        for (auto &kv : kv) {
-            if (kv.first.rfind(p + "/", 0) == 0) {
-                std::string rest = kv.first.substr(p.size() + 1);
-                names.insert(rest.substr(0, rest.find('/')));
-            }
-        }
-        return {names.begin(), names.end()};
-    }
-    bool watch(const std::string &p, const std::string &t) override
-    {
-        watches.emplace(p, t);
-        return true;
-    }
-    bool unwatch(const std::string &p, const std::string &t) override
-    {
-        return watches.erase({p, t}) > 0;
-    }
-    std::vector<std::pair<std::string, std::string>> poll_watches() override
-    {
-        auto out = fired;
-        fired.clear();
-        return out;
-    }
-    int fd() const override { return -1; }
-
-private:
-    void fire(const std::string &p)
-    {
-        for (auto &w : watches) {
-            if (p == w.first || p.rfind(w.first + "/", 0) == 0) {
-                fired.emplace_back(p, w.second);
-            }
-        }
-    }
-};
 
 const std::string be = "/local/domain/0/backend/vif/5/0";
 const std::string fe = "/local/domain/5/device/vif/0";

@@ -37,6 +37,12 @@ void xs_encode_error(uint32_t req_id, uint32_t tx_id, int err,
 int xs_decode_header(const void *buf, size_t n, xsd_sockmsg *hdr,
                      size_t *msg_len);
 
+// 's' with its terminating NUL, as strings travel in a payload.
+inline std::string xs_nul_terminated(const std::string &s)
+{
+    return std::string(s).append(1, '\0');
+}
+
 // Splits a payload into its NUL-terminated strings.  Fails (false) unless
 // the payload is exactly a sequence of NUL-terminated strings.
 bool xs_split(const char *p, size_t n, std::vector<std::string> *out);
