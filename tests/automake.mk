@@ -56,3 +56,18 @@ check-local: $(TESTSUITE) tests/atconfig tests/atlocal tests/bin/ovs-vswitchd ut
 clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
 	rm -rf tests/bin
+
+# Real Xen 4.17 under QEMU: two Linux netfront guests served by
+# ovs-vswitchd-linc in a Linux dom0 (tests/xen-real/run; root, a few
+# minutes under TCG).  Not part of `make check`: linc-dev check runs it.
+EXTRA_DIST += \
+	tests/xen-real/run \
+	tests/xen-real/dom0-init \
+	tests/xen-real/dom0-test \
+	tests/xen-real/guest-init
+check-xen-real: ovs-vswitchd-linc
+	$(srcdir)/tests/xen-real/run '$(abs_top_builddir)'
+clean-local: clean-xen-real
+clean-xen-real:
+	rm -rf tests/xen-real.work
+.PHONY: check-xen-real clean-xen-real
