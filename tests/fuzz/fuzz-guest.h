@@ -80,6 +80,18 @@ struct input_reader {
     }
 };
 
+// Unless the input asks for its raw value, brings a ring page's req_prod
+// within one ring of rsp_prod, so that most inputs get past the overrun
+// check into the parser.
+template <typename Sring>
+void bound_req_prod(Sring *s, RING_IDX ring_size)
+{
+    const RING_IDX rsp = s->rsp_prod;
+    if (s->req_prod - rsp > ring_size) {
+        s->req_prod = rsp + (s->req_prod - rsp) % (ring_size + 1);
+    }
+}
+
 class guest_world {
 public:
     static constexpr domid_t be_dom = 0;

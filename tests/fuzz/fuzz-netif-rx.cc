@@ -44,6 +44,7 @@
 #include "tests/fuzz/fuzz-guest.h"
 
 using namespace linc::xen;
+using linc::xen::fuzz::bound_req_prod;
 using linc::xen::fuzz::guest_world;
 using linc::xen::fuzz::input_reader;
 
@@ -142,9 +143,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     std::memset(w.tx_map, 0, page_size);
     in.copy(ring_off, w.rx_map, page_size);
     netif_rx_sring *s = w.rx_sring();
-    const RING_IDX rsp0 = s->rsp_prod;
-    if (!raw_prod && s->req_prod - rsp0 > netif_rx_ring_size) {
-        s->req_prod = rsp0 + (s->req_prod - rsp0) % (netif_rx_ring_size + 1);
+    if (!raw_prod) {
+        bound_req_prod(s, netif_rx_ring_size);
     }
     // The guest rewrites its ring at the first grant copy of each burst,
     // before any of that burst's responses (which overlay the requests)

@@ -39,6 +39,7 @@
 #include "tests/fuzz/fuzz-guest.h"
 
 using namespace linc::xen;
+using linc::xen::fuzz::bound_req_prod;
 using linc::xen::fuzz::guest_world;
 using linc::xen::fuzz::input_reader;
 
@@ -273,8 +274,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.copy(ring_off, w.tx_map, page_size);
     netif_tx_sring *s = w.tx_sring();
     const RING_IDX rsp0 = s->rsp_prod;
-    if (!raw_prod && s->req_prod - rsp0 > netif_tx_ring_size) {
-        s->req_prod = rsp0 + (s->req_prod - rsp0) % (netif_tx_ring_size + 1);
+    if (!raw_prod) {
+        bound_req_prod(s, netif_tx_ring_size);
     }
     const RING_IDX req_prod = s->req_prod;
 
