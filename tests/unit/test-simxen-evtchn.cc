@@ -9,14 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "netdev-xen/xen-platform.h"
@@ -161,31 +157,6 @@ TEST(simxen_evtchn, notify_before_bind_is_dropped_as_on_xen)
 
 namespace {
 
-// Runs 'f' on a thread and tells whether it returned within 'ms'.  If it
-// did not, calls 'unstick' until it does, so that a test fails rather
-// than hangs.
-bool returns_within(int ms, const std::function<void()> &f,
-                    const std::function<void()> &unstick)
-{
-    std::atomic<bool> done{false};
-    std::thread t([&] {
-        f();
-        done = true;
-    });
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(ms);
-    while (!done && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    bool in_time = done;
-    while (!done) {
-        unstick();
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    t.join();
-    return in_time;
-}
-
 void set_blocking(int fd, bool blocking)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -197,7 +168,9 @@ void set_blocking(int fd, bool blocking)
 // A hostile guest holds the descriptors of its event channels, as handed
 // out by evtchn_alloc_unbound, and does what it likes with them: makes
 // them blocking, fills them.  Neither the daemon nor a backend may then
-// block on them.
+// block on them.  The calls below are made directly: one that blocked
+// would never return, and the test binary's watchdog (main.cc) would name
+// the test and fail the run; no test here measures how long a call takes.
 TEST_GROUP(simxen_evtchn_hostile)
 {
     simxen_fixture fx;
@@ -261,18 +234,7 @@ TEST(simxen_evtchn_hostile, the_daemon_binds_without_blocking)
         set_blocking(fd.get(), true);
     }
     evtchn_port_t bport;
-    int err = -1;
-    CHECK(returns_within(
-        2000, [&] { err = be->bind_interdomain(3, gport, &bport); },
-        [&] {
-            for (auto &fd : fds) {
-                set_blocking(fd.get(), false);
-                uint64_t one = 1;
-                ssize_t n = write(fd.get(), &one, sizeof one);
-                (void) n;
-            }
-        }));
-    LONGS_EQUAL(0, err);
+    LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
 }
 
 TEST(simxen_evtchn_hostile, the_backend_notifies_without_blocking)
@@ -280,16 +242,10 @@ TEST(simxen_evtchn_hostile, the_backend_notifies_without_blocking)
     evtchn_port_t bport;
     LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
     make_hostile();
-    int err = 0;
-    CHECK(returns_within(
-        2000,
-        [&] {
-            for (int i = 0; i < 10000 && !err; i++) {
-                err = be->notify(bport);
-            }
-        },
-        [&] { drain(); }));
-    LONGS_EQUAL(0, err);
+    for (int i = 0; i < 10000; i++) {
+        LONGS_EQUAL(0, be->notify(bport));
+    }
+    drain();
 }
 
 TEST(simxen_evtchn_hostile, the_daemon_notifies_without_blocking)
@@ -297,20 +253,13 @@ TEST(simxen_evtchn_hostile, the_daemon_notifies_without_blocking)
     evtchn_port_t bport;
     LONGS_EQUAL(0, be->bind_interdomain(3, gport, &bport));
     make_hostile();
-    int err = 0;
-    CHECK(returns_within(
-        2000,
-        [&] {
-            simxen::ctl_request req{
-                static_cast<uint32_t>(simxen::ctl_op::evtchn_notify), 3,
-                gport, 0};
-            simxen::ctl_reply rep;
-            for (int i = 0; i < 1000 && !err; i++) {
-                err = ctl.call(req, &rep);
-            }
-        },
-        [&] { drain(); }));
-    LONGS_EQUAL(0, err);
+    simxen::ctl_request req{
+        static_cast<uint32_t>(simxen::ctl_op::evtchn_notify), 3, gport, 0};
+    simxen::ctl_reply rep;
+    for (int i = 0; i < 1000; i++) {
+        LONGS_EQUAL(0, ctl.call(req, &rep));
+    }
+    drain();
 }
 
 // A guest that shuts its end of the channel down makes the backend's end

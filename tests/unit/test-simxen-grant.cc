@@ -553,23 +553,9 @@ TEST(simxen_grant, a_lock_left_by_a_dead_backend_is_taken_over)
     __atomic_store_n(&raw->act[ref].lock, static_cast<uint32_t>(dead),
                      __ATOMIC_RELEASE);
 
-    std::atomic<bool> done{false};
-    int16_t st = 1;
-    std::thread t([&] {
-        st = copy(from_guest(ref, 0, 8));
-        done = true;
-    });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    bool in_time = done;
-    while (!done) {     // Unstick it, so that we fail rather than hang.
-        __atomic_store_n(&raw->act[ref].lock, 0u, __ATOMIC_RELEASE);
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    t.join();
-    CHECK(in_time);
+    // Called directly: a copy that waited for the dead holder for ever
+    // would never return, and the watchdog (main.cc) would fail the test.
+    int16_t st = copy(from_guest(ref, 0, 8));
     LONGS_EQUAL(gntst_okay, st);
     LONGS_EQUAL(0, __atomic_load_n(&raw->act[ref].lock, __ATOMIC_ACQUIRE));
     LONGS_EQUAL(0, guest->end_access(ref));
