@@ -11,6 +11,8 @@ utilities_simxen_libsimxen_a_SOURCES = \
 	utilities/simxen/daemon.h \
 	utilities/simxen/domain-view.cc \
 	utilities/simxen/domain-view.h \
+	utilities/simxen/grant-pin.cc \
+	utilities/simxen/grant-pin.h \
 	utilities/simxen/hypervisor.cc \
 	utilities/simxen/hypervisor.h \
 	utilities/simxen/platform.cc \

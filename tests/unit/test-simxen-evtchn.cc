@@ -143,6 +143,38 @@ TEST(simxen_evtchn, unbind_lets_the_peer_rebind)
     LONGS_EQUAL(static_cast<int>(bport), be->pending());
 }
 
+// A backend process that dies with its ports bound: Linux's evtchn device
+// closes the dead process's ports, so the guest's port waits unbound for
+// domain 0 again and a restarted backend binds it (the guest does nothing).
+TEST(simxen_evtchn, a_dead_backends_ports_can_be_bound_again)
+{
+    evtchn_port_t gport, bport;
+    LONGS_EQUAL(0, guest->alloc_unbound(0, &gport));
+    auto dying = std::make_unique<simxen::ctl_client>();
+    LONGS_EQUAL(0, dying->connect(fx.control()));
+    simxen::ctl_request req{
+        static_cast<uint32_t>(simxen::ctl_op::evtchn_bind_interdomain), 0, 3,
+        gport};
+    simxen::ctl_reply rep;
+    std::vector<simxen::unique_fd> fds;
+    LONGS_EQUAL(0, dying->call(req, &rep, &fds));
+    // Bound: nobody else may bind it.
+    LONGS_EQUAL(EINVAL, be->bind_interdomain(3, gport, &bport));
+
+    dying.reset();
+    fds.clear();
+    // Once the daemon has seen the close (a daemon that never unbound the
+    // port would keep us here until the watchdog fails the test).
+    int err;
+    while ((err = be->bind_interdomain(3, gport, &bport)) == EINVAL) {
+        usleep(1000);
+    }
+    LONGS_EQUAL(0, err);
+    guest->notify(gport);
+    CHECK(readable(be->evtchn_fd(), 1000));
+    LONGS_EQUAL(static_cast<int>(bport), be->pending());
+}
+
 TEST(simxen_evtchn, notify_before_bind_is_dropped_as_on_xen)
 {
     evtchn_port_t gport, bport;

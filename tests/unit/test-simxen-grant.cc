@@ -223,6 +223,56 @@ TEST(simxen_grant, map_shares_the_pages_and_pins_the_grants)
     LONGS_EQUAL(0, guest->end_access(refs[1]));
 }
 
+// A backend process that dies holding mappings: Linux's gntdev drops the
+// dead process's mappings and their pins, so the guest can revoke its
+// grants.  The pins are held for the control connection that asked
+// (grant_map); its end is the process's death.
+TEST(simxen_grant, a_dead_backends_mappings_are_dropped)
+{
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(6, 0, false, &ref));
+    auto dying = std::make_unique<simxen::ctl_client>();
+    LONGS_EQUAL(0, dying->connect(fx.control()));
+    simxen::ctl_request req{static_cast<uint32_t>(simxen::ctl_op::grant_map),
+                            0, 5 | simxen::ctl_grant_map_write, ref};
+    simxen::ctl_reply rep;
+    LONGS_EQUAL(0, dying->call(req, &rep));
+    LONGS_EQUAL(6, rep.v0);                 // The frame to map.
+    LONGS_EQUAL(EBUSY, guest->end_access(ref));
+
+    // Not a pin this connection holds: refused, nothing dropped.
+    simxen::ctl_client other;
+    LONGS_EQUAL(0, other.connect(fx.control()));
+    req.op = static_cast<uint32_t>(simxen::ctl_op::grant_unmap);
+    LONGS_EQUAL(EINVAL, other.call(req, &rep));
+    LONGS_EQUAL(EBUSY, guest->end_access(ref));
+
+    // The process dies: its connection closes with the pin still held.
+    dying.reset();
+    // The daemon sees the close in its own time; until then the grant is
+    // busy.  (A daemon that never dropped it would hang here, and the
+    // watchdog would fail the test.)
+    int err;
+    while ((err = guest->end_access(ref)) == EBUSY) {
+        usleep(1000);
+    }
+    LONGS_EQUAL(0, err);
+}
+
+// Only backends map: a guest's own control socket may not pin grants.
+TEST(simxen_grant, a_guest_cannot_pin_for_mapping)
+{
+    grant_ref_t ref;
+    LONGS_EQUAL(0, guest->grant_access(6, 0, false, &ref));
+    simxen::ctl_client own;
+    LONGS_EQUAL(0, own.connect(fx.dir + "/" + simxen::guest_control_name(5)));
+    simxen::ctl_request req{static_cast<uint32_t>(simxen::ctl_op::grant_map),
+                            5, 5, ref};
+    simxen::ctl_reply rep;
+    LONGS_EQUAL(EPERM, own.call(req, &rep));
+    LONGS_EQUAL(0, guest->end_access(ref));
+}
+
 // A copy through a grant that a mapping of ours holds must not release the
 // mapping's pin when the copy ends (the copy only clears what it set).
 TEST(simxen_grant, copy_through_a_mapped_grant_keeps_the_mapping_pin)

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -112,6 +113,18 @@ private:
         bool privileged;
         domid_t dom;
         bool doomed;            // Its domain is gone: close after replying.
+        // What the connection holds, released when it closes: the ports it
+        // bound with evtchn_bind_interdomain (domain, port) and its
+        // grant_map pins.
+        std::vector<std::pair<domid_t, evtchn_port_t>> bound;
+        struct map_pin {
+            domid_t granter;
+            uint64_t incarnation;
+            grant_ref_t ref;
+            domid_t grantee;
+            bool write;
+        };
+        std::vector<map_pin> maps;
     };
 
     static void on_stop(evutil_socket_t, short, void *);
@@ -140,7 +153,8 @@ private:
     void deliver_events();
 
     void ctl_close(int fd);
-    void ctl_handle(const ctl_conn &c, const ctl_request &req,
+    void forget_ports(domid_t dom, evtchn_port_t port);
+    void ctl_handle(ctl_conn &c, const ctl_request &req,
                     ctl_reply *rep, std::vector<int> *fds);
 
     unique_fd xs_listen_, ctl_listen_;
@@ -473,15 +487,50 @@ void daemon_impl::ctl_accept(int fd, bool privileged, domid_t dom)
         close(c);
         return;
     }
-    ctl_conns_[c] = {unique_fd(c), ev, privileged, dom, false};
+    ctl_conns_[c] = {unique_fd(c), ev, privileged, dom, false, {}, {}};
 }
 
+// Closing a connection releases what it held, as Linux's evtchn and gntdev
+// devices do for a process that exits or dies: its bound ports are closed
+// (their peers wait unbound for the domain to bind them again) and its
+// grant mappings unpinned.  A backend that is killed and restarted thus
+// finds its guests' grants and event channels as Xen would leave them.
 void daemon_impl::ctl_close(int fd)
 {
     auto it = ctl_conns_.find(fd);
-    if (it != ctl_conns_.end()) {
-        event_free(it->second.ev);
-        ctl_conns_.erase(it);
+    if (it == ctl_conns_.end()) {
+        return;
+    }
+    ctl_conn c = std::move(it->second);
+    event_free(c.ev);
+    ctl_conns_.erase(it);
+    for (const auto &b : c.bound) {
+        if (!hv_.unbind(b.first, b.second)) {
+            note("domain " + std::to_string(b.first) + " port " +
+                 std::to_string(b.second) + " closed with its connection");
+        }
+    }
+    for (const auto &m : c.maps) {
+        hv_.map_unpin(m.granter, m.incarnation, m.ref, m.write);
+    }
+    if (!c.maps.empty()) {
+        note(std::to_string(c.maps.size()) +
+             " grant mapping(s) dropped with their connection");
+    }
+}
+
+// Port 'port' of 'dom' was closed (or, with port 0, every port of 'dom'
+// went with it): no connection holds it any more.
+void daemon_impl::forget_ports(domid_t dom, evtchn_port_t port)
+{
+    for (auto &kv : ctl_conns_) {
+        auto &v = kv.second.bound;
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [&](const std::pair<domid_t, evtchn_port_t> &b) {
+                                   return b.first == dom &&
+                                          (!port || b.second == port);
+                               }),
+                v.end());
     }
 }
 
@@ -547,7 +596,7 @@ void daemon_impl::on_ctl_read(evutil_socket_t fd, short, void *arg)
     self->deliver_events();     // Domain creation/destruction fire watches.
 }
 
-void daemon_impl::ctl_handle(const ctl_conn &c, const ctl_request &req,
+void daemon_impl::ctl_handle(ctl_conn &c, const ctl_request &req,
                              ctl_reply *rep, std::vector<int> *fds)
 {
     // A domain's own socket: that domain and nothing else, and no domain
@@ -579,6 +628,7 @@ void daemon_impl::ctl_handle(const ctl_conn &c, const ctl_request &req,
     case ctl_op::destroy_domain:
         rep->err = req.a > 1 ? EINVAL : hv_.destroy_domain(dom, req.a == 1);
         if (!rep->err) {
+            forget_ports(dom, 0);
             close_guest(dom);
             requests_.forget_domain(dom);
             note("domain " + std::to_string(dom) + " destroyed");
@@ -603,13 +653,56 @@ void daemon_impl::ctl_handle(const ctl_conn &c, const ctl_request &req,
                    : hv_.bind_interdomain(dom, static_cast<domid_t>(req.a),
                                           req.b, &port, fds);
         rep->v0 = port;
+        if (!rep->err) {
+            c.bound.emplace_back(dom, port);
+        }
         break;
     case ctl_op::evtchn_notify:
         rep->err = hv_.notify(dom, req.a);
         break;
     case ctl_op::evtchn_unbind:
         rep->err = hv_.unbind(dom, req.a);
+        if (!rep->err) {
+            forget_ports(dom, req.a);
+        }
         break;
+    case ctl_op::grant_map:
+    case ctl_op::grant_unmap: {
+        const uint32_t flags = req.a & ~0xffffu;
+        const domid_t granter = static_cast<domid_t>(req.a & 0xffff);
+        const bool write = flags & ctl_grant_map_write;
+        if (!c.privileged) {
+            rep->err = EPERM;       // Grant maps are the backends'.
+            break;
+        }
+        if (flags & ~ctl_grant_map_write) {
+            rep->err = EINVAL;
+            break;
+        }
+        if (static_cast<ctl_op>(req.op) == ctl_op::grant_map) {
+            uint32_t frame = 0;
+            uint64_t inc = 0;
+            rep->err = hv_.map_pin(granter, req.b, dom, write, &frame, &inc);
+            if (!rep->err) {
+                c.maps.push_back({granter, inc, req.b, dom, write});
+                rep->v0 = frame;
+            }
+            break;
+        }
+        auto m = std::find_if(c.maps.begin(), c.maps.end(),
+                              [&](const ctl_conn::map_pin &x) {
+                                  return x.granter == granter &&
+                                         x.ref == req.b && x.grantee == dom &&
+                                         x.write == write;
+                              });
+        if (m == c.maps.end()) {
+            rep->err = EINVAL;
+            break;
+        }
+        hv_.map_unpin(m->granter, m->incarnation, m->ref, m->write);
+        c.maps.erase(m);
+        break;
+    }
     default:
         rep->err = ENOSYS;
         break;

@@ -3,6 +3,8 @@
 
 #include "utilities/simxen/hypervisor.h"
 
+#include <sys/types.h>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -11,6 +13,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
+
+#include "utilities/simxen/grant-pin.h"
 
 namespace linc::xen::simxen {
 
@@ -85,6 +89,18 @@ void drain(int fd)
     }
 }
 
+// 'bytes' of memfd 'fd' mapped shared here, unmapped with the last owner.
+template <typename T>
+int map_shared(int fd, size_t bytes, std::shared_ptr<T> *out)
+{
+    void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        return errno;
+    }
+    out->reset(static_cast<T *>(p), [bytes](T *q) { munmap(q, bytes); });
+    return 0;
+}
+
 int dup_into(int fd, std::vector<int> *fds)
 {
     int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -122,9 +138,20 @@ int hypervisor::create_domain(domid_t id, uint32_t pages, uint32_t grants)
     if (!err) {
         err = make_alive_page(&d.alive, &d.alive_word);
     }
+    if (!err) {
+        err = map_shared(d.gnt.get(),
+                         page_round(grants * sizeof(grant_entry_v1)),
+                         &d.gnt_map);
+    }
+    if (!err) {
+        err = map_shared(d.act.get(),
+                         page_round(grants * sizeof(active_grant_entry)),
+                         &d.act_map);
+    }
     if (err) {
         return err;
     }
+    d.incarnation = ++incarnations_;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {
         return errno;
@@ -312,6 +339,41 @@ int hypervisor::unbind(domid_t id, evtchn_port_t port)
     }
     it->second.ports.erase(p);
     return 0;
+}
+
+}  // namespace linc::xen::simxen
+
+namespace linc::xen::simxen {
+
+int hypervisor::map_pin(domid_t granter, grant_ref_t ref, domid_t grantee,
+                        bool write, uint32_t *frame, uint64_t *incarnation)
+{
+    auto it = domains_.find(granter);
+    if (it == domains_.end()) {
+        return ESRCH;
+    }
+    const domain &d = it->second;
+    grant_tables t{d.gnt_map.get(), d.act_map.get(), d.grants, d.pages};
+    int16_t st = grant_pin(t, ref, grantee, write,
+                           static_cast<uint32_t>(getpid()), frame);
+    if (st != gntst_okay) {
+        return st == gntst_bad_gntref ? EINVAL : EPERM;
+    }
+    *incarnation = d.incarnation;
+    return 0;
+}
+
+void hypervisor::map_unpin(domid_t granter, uint64_t incarnation,
+                           grant_ref_t ref, bool write)
+{
+    auto it = domains_.find(granter);
+    if (it == domains_.end() || it->second.incarnation != incarnation
+        || ref >= it->second.grants) {
+        return;
+    }
+    const domain &d = it->second;
+    grant_tables t{d.gnt_map.get(), d.act_map.get(), d.grants, d.pages};
+    grant_unpin(t, ref, write, static_cast<uint32_t>(getpid()));
 }
 
 }  // namespace linc::xen::simxen

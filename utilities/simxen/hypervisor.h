@@ -44,6 +44,21 @@ public:
     int notify(domid_t id, evtchn_port_t port);
     int unbind(domid_t id, evtchn_port_t port);
 
+    // Grant mappings.  Pins grant 'ref' of domain 'granter' for 'grantee'
+    // (writable if 'write') with Xen's checks (grant-pin.h) and gives the
+    // frame to map in '*frame' and, in '*incarnation', which life of
+    // 'granter' the pin belongs to (domain ids are reused).  The pin is
+    // the hypervisor's, held for whoever asked until map_unpin(): the
+    // daemon drops a client's pins when its connection closes, as Linux's
+    // gntdev unmaps what a dead process had mapped.  ESRCH, EINVAL (no
+    // such grant reference), EPERM (not granted so, or no longer).
+    int map_pin(domid_t granter, grant_ref_t ref, domid_t grantee, bool write,
+                uint32_t *frame, uint64_t *incarnation);
+    // Drops one map_pin() of the same grant; nothing if 'granter' is no
+    // longer that incarnation (its grants died with it).
+    void map_unpin(domid_t granter, uint64_t incarnation, grant_ref_t ref,
+                   bool write);
+
 private:
     // An interdomain channel: a connected pair of stream sockets, end[i]
     // for the port on side i.  A byte sent on one end notifies the other.
@@ -79,12 +94,17 @@ private:
         unique_fd alive;
         std::shared_ptr<uint32_t> alive_word;
         std::map<evtchn_port_t, port_state> ports;
+        // Our own mappings of 'gnt' and 'act', for map_pin().
+        std::shared_ptr<grant_entry_v1> gnt_map;
+        std::shared_ptr<active_grant_entry> act_map;
+        uint64_t incarnation = 0;
     };
 
     int new_port(domain &d, evtchn_port_t *port);
 
     xs_store *store_;
     std::map<domid_t, domain> domains_;
+    uint64_t incarnations_ = 0;
 };
 
 }  // namespace linc::xen::simxen

@@ -35,6 +35,7 @@
 #include "netdev-xen/xen-platform.h"
 #include "utilities/simxen/ctl-client.h"
 #include "utilities/simxen/domain-view.h"
+#include "utilities/simxen/grant-pin.h"
 
 namespace linc::xen {
 
@@ -47,71 +48,6 @@ using simxen::domain_view;
 using simxen::unique_fd;
 
 namespace {
-
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-// An active grant entry's spinlock holds its holder's process id
-// ('token'), so that a holder that died inside its critical section (a
-// backend killed, or crashed on another thread) can be told from one that
-// is merely slow.  Backends sharing a domain's active grant table are
-// assumed to share a pid namespace.
-//
-// Contended: the holder (another backend thread or process) keeps it for a
-// few loads and stores, but may have been preempted meanwhile, so after a
-// while we yield the CPU to it, and now and then check that it still
-// exists.  If it does not, we take the lock over: the entry's counts may
-// then be off by the dead holder's own pin, which it could never have
-// dropped anyway (as for a backend that dies mid-copy), and flags it set
-// without counting are cleared by the next holder to let go.
-__attribute__((noinline)) void act_lock_slow(uint32_t *lock, uint32_t token)
-{
-    for (unsigned spins = 0;;) {
-        uint32_t holder = __atomic_load_n(lock, __ATOMIC_RELAXED);
-        if (!holder) {
-            if (__atomic_compare_exchange_n(lock, &holder, token, false,
-                                            __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED)) {
-                return;
-            }
-            continue;
-        }
-        if (spins < 1000) {
-            spins++;
-            cpu_relax();
-            continue;
-        }
-        sched_yield();
-        if (++spins % 1024 == 0 && holder != token &&
-            kill(static_cast<pid_t>(holder), 0) < 0 && errno == ESRCH &&
-            __atomic_compare_exchange_n(lock, &holder, token, false,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-            return;
-        }
-    }
-}
-
-inline void act_lock(active_grant_entry *a, uint32_t token)
-{
-    uint32_t free = 0;
-    if (__builtin_expect(!__atomic_compare_exchange_n(&a->lock, &free, token,
-                                                      false, __ATOMIC_ACQUIRE,
-                                                      __ATOMIC_RELAXED),
-                         0)) {
-        act_lock_slow(&a->lock, token);
-    }
-}
-
-inline void act_unlock(active_grant_entry *a)
-{
-    __atomic_store_n(&a->lock, 0u, __ATOMIC_RELEASE);
-}
 
 class simxen_platform final : public backend_platform {
 public:
@@ -176,12 +112,12 @@ private:
                                  view_ptr *hold);
     int16_t pin_entry(domain_view *v, grant_ref_t ref, bool write,
                       uint32_t *frame);
-    int16_t set_status(domain_view *v, grant_ref_t ref, bool write,
-                       bool first, active_grant_entry *a);
     template <bool SRC_GREF, bool DST_GREF>
     int16_t copy_one(batch_views *b, grant_copy_segment *s);
 
     void unpin_entry(domain_view *v, grant_ref_t ref, bool write);
+    int map_pin(domid_t domid, grant_ref_t ref, bool write, uint32_t *frame);
+    void map_unpin(domid_t domid, grant_ref_t ref, bool write);
 
     domid_t self_;
     // What we write in an active entry's lock while we hold it: our process
@@ -256,116 +192,25 @@ simxen_platform::view_ptr simxen_platform::batch_lookup(domid_t domid)
     return view(domid);
 }
 
-// Drops one pin of grant 'ref' of 'v' (one taken by pin_entry() with the
-// same 'write'), clearing GTF_writing and GTF_reading in the guest's entry
-// if it was the last of its kind.  The flags change under the lock, so
-// that nobody pins the entry between our count and our clearing.
+// Xen's pinning (grant-pin.h) on the domain 'v' as we have it mapped.
+inline __attribute__((always_inline)) simxen::grant_tables
+tables_of(const domain_view *v)
+{
+    return {v->gnt, v->act, v->grants, v->pages};
+}
+
 inline __attribute__((always_inline)) void
 simxen_platform::unpin_entry(domain_view *v, grant_ref_t ref, bool write)
 {
-    active_grant_entry *a = &v->act[ref];
-    act_lock(a, lock_token_);
-    uint32_t pins = a->pins, writers = a->writers;
-    if (pins) {
-        uint16_t clear = 0;
-        if (write && writers && --writers == 0) {
-            clear |= GTF_writing;
-        }
-        if (--pins == 0) {
-            clear |= GTF_reading;
-        }
-        a->pins = pins;
-        a->writers = writers;
-        if (clear) {
-            __atomic_fetch_and(&v->gnt[ref].flags,
-                               static_cast<uint16_t>(~clear),
-                               __ATOMIC_RELEASE);
-        }
-    }
-    act_unlock(a);
+    simxen::grant_unpin(tables_of(v), ref, write, lock_token_);
 }
 
-// Pins grant 'ref' of 'v' for reading (and writing, if 'write') and gives
-// its frame in '*frame'; unpin_entry() undoes it.  As in Xen's
-// acquire_grant_for_copy(): the pins are counted in the shared active
-// entry, under its lock; the first pin (or the first for writing) checks
-// the guest's entry and sets GTF_reading (and GTF_writing) there
-// (set_status()); the first pin also reads the frame, once, and keeps it
-// in the active entry for the holders that follow, so a guest rewriting
-// its entry meanwhile changes nothing for them.
 inline __attribute__((always_inline)) int16_t
 simxen_platform::pin_entry(domain_view *v, grant_ref_t ref, bool write,
                            uint32_t *frame)
 {
-    if (ref >= v->grants) {
-        return gntst_bad_gntref;
-    }
-    if (!v->act) {
-        return gntst_permission_denied;     // No backend authority.
-    }
-    active_grant_entry *a = &v->act[ref];
-    act_lock(a, lock_token_);
-    uint32_t pins = a->pins, writers = a->writers;
-    int16_t st = gntst_okay;
-    if (pins && (a->domid != self_ || pins == UINT32_MAX)) {
-        st = gntst_general_error;       // Another grantee's, or overflow.
-    } else if (!pins || (write && !writers)) {
-        st = set_status(v, ref, write, !pins, a);
-    }
-    if (st == gntst_okay) {
-        a->pins = pins + 1;
-        a->writers = writers + write;
-        *frame = a->frame;
-    }
-    act_unlock(a);
-    return st;
-}
-
-// Checks the guest's entry for grant 'ref' and sets GTF_reading (and
-// GTF_writing) in it; for the 'first' pin, also reads the frame into the
-// active entry 'a'.  Called with a's lock held.
-inline __attribute__((always_inline)) int16_t
-simxen_platform::set_status(domain_view *v, grant_ref_t ref, bool write,
-                            bool first, active_grant_entry *a)
-{
-    // flags (low half) and domid (high half) change together, so a guest
-    // cannot retarget the grant between our check and our pin.
-    auto *combo = reinterpret_cast<uint32_t *>(&v->gnt[ref]);
-    uint32_t old = __atomic_load_n(combo, __ATOMIC_ACQUIRE);
-    uint32_t want;
-    for (int tries = 0;; tries++) {
-        uint16_t flags = static_cast<uint16_t>(old);
-        domid_t dom = static_cast<domid_t>(old >> 16);
-        if ((flags & GTF_type_mask) != GTF_permit_access || dom != self_) {
-            return gntst_general_error;
-        }
-        if (write && (flags & GTF_readonly)) {
-            return gntst_general_error;
-        }
-        want = old | GTF_reading | (write ? GTF_writing : 0);
-        if (want == old ||
-            __atomic_compare_exchange_n(combo, &old, want, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            break;
-        }
-        if (tries == 4) {
-            return gntst_general_error;     // Xen: "unstable" entry.
-        }
-    }
-    if (first) {
-        // The guest may rewrite the entry at any time: a frame checked and
-        // then read again could be out of range.
-        uint32_t f = __atomic_load_n(&v->gnt[ref].frame, __ATOMIC_RELAXED);
-        if (f >= v->pages) {
-            __atomic_fetch_and(&v->gnt[ref].flags,
-                               static_cast<uint16_t>(~(want & ~old)),
-                               __ATOMIC_RELEASE);
-            return gntst_bad_page;
-        }
-        a->frame = f;
-        a->domid = self_;
-    }
-    return gntst_okay;
+    return simxen::grant_pin(tables_of(v), ref, self_, write, lock_token_,
+                             frame);
 }
 
 // nullptr if there is no live domain 'domid'.  The view stays valid for
@@ -486,6 +331,30 @@ int simxen_platform::grant_copy(grant_copy_segment *segs, size_t n)
     return 0;
 }
 
+// Map pins are the daemon's (grant_map), held for our control connection:
+// if this process dies, the daemon drops them, as Linux's gntdev unmaps a
+// dead process's grants, and the guest can end its grants' access again.
+int simxen_platform::map_pin(domid_t domid, grant_ref_t ref, bool write,
+                             uint32_t *frame)
+{
+    ctl_request req{static_cast<uint32_t>(ctl_op::grant_map), self_,
+                    domid | (write ? simxen::ctl_grant_map_write : 0u), ref};
+    ctl_reply rep;
+    int err = ctl_.call(req, &rep);
+    if (!err) {
+        *frame = rep.v0;
+    }
+    return err;
+}
+
+void simxen_platform::map_unpin(domid_t domid, grant_ref_t ref, bool write)
+{
+    ctl_request req{static_cast<uint32_t>(ctl_op::grant_unmap), self_,
+                    domid | (write ? simxen::ctl_grant_map_write : 0u), ref};
+    ctl_reply rep;
+    ctl_.call(req, &rep);
+}
+
 void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
                                       size_t n, bool readonly)
 {
@@ -499,16 +368,18 @@ void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
         return nullptr;
     }
     size_t i;
-    int16_t st = gntst_okay;
+    int err = 0;
     std::vector<uint32_t> frames(n);
     for (i = 0; i < n; i++) {
-        if ((st = pin_entry(v.get(), refs[i], !readonly, &frames[i]))
-            != gntst_okay) {
+        if ((err = map_pin(domid, refs[i], !readonly, &frames[i])) != 0) {
+            break;
+        }
+        if (frames[i] >= v->pages) {
+            i++;
+            err = EPERM;
             break;
         }
     }
-    int err = st == gntst_okay ? 0
-              : st == gntst_bad_gntref ? EINVAL : EPERM;
     void *base = MAP_FAILED;
     if (!err) {
         // Reserve the whole range, then place each granted frame in it.
@@ -530,7 +401,7 @@ void *simxen_platform::map_grant_refs(domid_t domid, const grant_ref_t *refs,
             munmap(base, n * page_size);
         }
         while (i-- > 0) {
-            unpin_entry(v.get(), refs[i], !readonly);
+            map_unpin(domid, refs[i], !readonly);
         }
         errno = err;
         return nullptr;
@@ -549,7 +420,7 @@ int simxen_platform::unmap(void *addr, size_t n)
     mapping m = std::move(it->second);
     mappings_.erase(it);
     for (grant_ref_t ref : m.refs) {
-        unpin_entry(m.view.get(), ref, !m.readonly);
+        map_unpin(m.view->id, ref, !m.readonly);
     }
     return 0;
 }

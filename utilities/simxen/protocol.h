@@ -70,10 +70,27 @@
 //                     binding clears them.  ESRCH, ENOSPC.
 //   evtchn_bind_interdomain  a = remote domid, b = remote port (unbound and
 //                     allocated for 'domid').  v0 = local port; fds as for
-//                     alloc_unbound (the other end).  ESRCH, EINVAL.
+//                     alloc_unbound (the other end).  The port belongs to
+//                     the connection that bound it: when that connection
+//                     closes (its process exited or died) the port is
+//                     unbound, as Linux's evtchn device closes the ports
+//                     of a process that goes away, and the peer's port
+//                     waits unbound for 'domid' to bind it again.  ESRCH,
+//                     EINVAL.
 //   evtchn_notify     a = port.  Signals the peer (no-op while unbound). EINVAL.
 //   evtchn_unbind     a = port.  Closes it; an interdomain peer becomes
 //                     unbound (re-bindable by this domain), as in Xen.  EINVAL.
+//   grant_map         Privileged socket only.  a = granting domid, with
+//                     ctl_grant_map_write set to map it writable; b = grant
+//                     reference.  Pins the grant for 'domid' with Xen's
+//                     checks (grant-pin.h) and v0 = the frame to map (from
+//                     the memory memfd).  The pin belongs to the connection:
+//                     grant_unmap drops it, and so does the connection's
+//                     end, as Linux's gntdev unmaps a dead process's
+//                     mappings.  ESRCH, EINVAL (bad reference), EPERM (not
+//                     granted so; not privileged).
+//   grant_unmap       The same a and b: drops one grant_map pin of this
+//                     connection.  EINVAL if it holds none.
 //
 // The memory and grant table fds are shared with the domain and with the
 // backends: guests write their grant entries there and backends read and
@@ -87,6 +104,13 @@
 #include <cstdint>
 #include <string>
 
+// For the GTF_* flags.  Its compatibility macro would rename our
+// grant_entry_v1 below to Xen's older struct name in any file that includes
+// both, whichever comes first.
+#include <xen/grant_table.h>
+#undef grant_entry_v1
+#undef grant_entry_v1_t
+
 namespace linc::xen::simxen {
 
 enum class ctl_op : uint32_t {
@@ -98,7 +122,11 @@ enum class ctl_op : uint32_t {
     evtchn_bind_interdomain = 6,
     evtchn_notify = 7,
     evtchn_unbind = 8,
+    grant_map = 9,
+    grant_unmap = 10,
 };
+
+constexpr uint32_t ctl_grant_map_write = 1u << 16;     // grant_map's a.
 
 struct ctl_request {
     uint32_t op;        // ctl_op
