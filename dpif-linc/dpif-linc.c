@@ -42,6 +42,7 @@
 #include "dp-packet.h"
 #include "dpif-provider.h"
 #include "fat-rwlock.h"
+#include "fatal-signal.h"
 #include "flow.h"
 #include "latch.h"
 #include "netdev.h"
@@ -195,6 +196,9 @@ struct linc_thread {
     pthread_t thread;
     struct latch exit_latch;    /* Wakes the thread when it sleeps. */
     atomic_bool exit_requested; /* Polled: latch_is_set() is a syscall. */
+    /* From the exit check at the top of an iteration to the end of its
+     * bursts: linc_stop_at_exit() waits while it is set. */
+    atomic_bool in_bursts;
     struct linc_poll *polls;
     size_t n_polls;
     struct hmap ports;          /* Of linc_port_ref: outputs, no locks. */
@@ -2128,8 +2132,12 @@ linc_thread_main(void *t_)
         bool exiting;
         int n = 0;
 
+        /* seq_cst, as the exit hook's store of 'exit_requested' and load
+         * of 'in_bursts': either we see the request here, or the hook sees
+         * us in our bursts and waits until they are done. */
+        atomic_store_explicit(&t->in_bursts, true, memory_order_seq_cst);
         atomic_read_explicit(&t->exit_requested, &exiting,
-                             memory_order_acquire);
+                             memory_order_seq_cst);
         if (exiting) {
             break;
         }
@@ -2166,6 +2174,11 @@ linc_thread_main(void *t_)
                     netdev_rxq_wait(t->polls[i].rxq);
                 }
                 latch_wait(&t->exit_latch);
+                /* Release: what the bursts wrote is done.  poll_block()
+                 * may itself run the exit hook (or block while another
+                 * thread runs it). */
+                atomic_store_explicit(&t->in_bursts, false,
+                                      memory_order_release);
                 poll_block();
                 idle_since = 0;
                 woken = true;
@@ -2176,6 +2189,7 @@ linc_thread_main(void *t_)
             ovsrcu_quiesce();
         }
     }
+    atomic_store_explicit(&t->in_bursts, false, memory_order_release);
     return NULL;
 }
 
@@ -2239,6 +2253,7 @@ linc_threads_start(struct linc_dp *dp)
         t->cpu = i < dp->n_cpus ? dp->cpus[i] : -1;
         latch_init(&t->exit_latch);
         atomic_init(&t->exit_requested, false);
+        atomic_init(&t->in_bursts, false);
         hmap_init(&t->ports);
         atomic_init(&t->n_packets, 0);
         atomic_init(&t->n_sleeps, 0);
@@ -2541,7 +2556,12 @@ linc_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
 
 const struct dpif_class dpif_linc_class = {
     .type = "linc",
-    .cleanup_required = true,
+    /* An exit without --cleanup leaves the ports alone, so that the vifs
+     * stay Connected in xenstore and the next ovs-vswitchd-linc takes
+     * their rings over (docs/xen-deployment.md, "Restarts"); only
+     * `ovs-appctl exit --cleanup` and removing the bridge or the port
+     * close them. */
+    .cleanup_required = false,
     .init = dpif_linc_init,
     .enumerate = dpif_linc_enumerate,
     .port_open_type = dpif_linc_port_open_type,
@@ -2574,6 +2594,51 @@ const struct dpif_class dpif_linc_class = {
     .get_datapath_version = dpif_linc_get_datapath_version,
 };
 
+/* At exit (ovs-appctl exit, SIGTERM, SIGINT; not kill -9, which needs
+ * nothing of us either): the forwarding threads finish the burst in hand
+ * and stop, so that every request they took from a guest's ring has its
+ * response before the process goes, and nothing forwards while the
+ * process comes apart.  The vifs are left Connected for the next
+ * ovs-vswitchd-linc.  OVS runs fatal-signal hooks from poll_block(), so
+ * this may run on a forwarding thread, which is then between bursts; and
+ * a forwarding thread that goes to sleep meanwhile blocks in poll_block()
+ * until the hook is done: so we wait only for threads in their bursts,
+ * never for a thread to leave its loop. */
+static void
+linc_stop_at_exit(void *aux OVS_UNUSED)
+{
+    struct shash_node *node;
+
+    ovs_mutex_lock(&linc_dps_mutex);
+    SHASH_FOR_EACH (node, &linc_dps) {
+        struct linc_dp *dp = node->data;
+        unsigned int n = dp->n_threads;
+
+        for (unsigned int i = 0; i < n; i++) {
+            atomic_store_explicit(&dp->threads[i]->exit_requested, true,
+                                  memory_order_seq_cst);
+            latch_set(&dp->threads[i]->exit_latch);
+        }
+        for (unsigned int i = 0; i < n; i++) {
+            struct linc_thread *t = dp->threads[i];
+            bool busy;
+
+            if (pthread_equal(t->thread, pthread_self())) {
+                continue;
+            }
+            for (;;) {
+                atomic_read_explicit(&t->in_bursts, &busy,
+                                     memory_order_seq_cst);
+                if (!busy) {
+                    break;
+                }
+                sched_yield();
+            }
+        }
+    }
+    ovs_mutex_unlock(&linc_dps_mutex);
+}
+
 void
 dpif_linc_register(void)
 {
@@ -2588,6 +2653,7 @@ dpif_linc_register(void)
         }
         unixctl_command_register("linc/show", "[dp]", 0, 1,
                                  linc_unixctl_show, NULL);
+        fatal_signal_add_hook(linc_stop_at_exit, NULL, NULL, true);
         ovsthread_once_done(&once);
     }
 }

@@ -90,6 +90,10 @@ bool linc_vif_run(struct linc_vif *);
  * vif was then disconnected and waits for the frontend to start over),
  * copies why into 'buf' and returns true. */
 bool linc_vif_take_failure(struct linc_vif *, char *buf, size_t size);
+/* Main thread: whether the vif connected, since the last call, by taking
+ * over the live rings a previous backend left Connected (a restart of
+ * ovs-vswitchd-linc, also after a crash) rather than by a handshake. */
+bool linc_vif_take_reattached(struct linc_vif *);
 
 /* Main thread: an fd that becomes readable when run() has work. */
 int linc_vif_xs_fd(const struct linc_vif *);

@@ -63,6 +63,7 @@
 COVERAGE_DEFINE(netdev_xen_rx_burst);
 COVERAGE_DEFINE(netdev_xen_tx_drop);
 COVERAGE_DEFINE(netdev_xen_guest_fault);
+COVERAGE_DEFINE(netdev_xen_reattach);
 COVERAGE_DEFINE(netdev_xen_gso_segmented);
 COVERAGE_DEFINE(netdev_xen_gso_dropped);
 COVERAGE_DEFINE(netdev_xen_gso_too_many_segs);
@@ -445,6 +446,12 @@ netdev_xen_run(const struct netdev_class *class OVS_UNUSED)
                 COVERAGE_INC(netdev_xen_guest_fault);
                 VLOG_WARN_RL(&rl, "%s: disconnected domain %u: %s",
                              netdev_get_name(&dev->up), dev->domid, why);
+            }
+            if (linc_vif_take_reattached(vif)) {
+                COVERAGE_INC(netdev_xen_reattach);
+                VLOG_INFO("%s: took over domain %u's rings, left Connected "
+                          "by the previous backend", netdev_get_name(&dev->up),
+                          dev->domid);
             }
             seq_change(dev->connect_seq);
             netdev_change_seq_changed(&dev->up);

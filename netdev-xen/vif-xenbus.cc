@@ -133,6 +133,32 @@ int vif_xenbus::start()
         return EINVAL;
     }
 
+    if (!watching_) {
+        if (!xs_.watch(frontend_path_ + "/state", token_)
+            || !xs_.watch(backend_path_, token_)) {
+            last_error_ = "cannot watch the frontend state";
+            return EIO;
+        }
+        watching_ = true;
+    }
+    last_frontend_state_ = xenbus_state::unknown;
+
+    // A backend before us (this program, restarted after an exit, a crash
+    // or kill -9) left the vif Connected, and the frontend is still
+    // Connected on its rings: take them over as they are, without a word
+    // in xenstore.  A new handshake would be the end of the guest's
+    // network: Linux's netfront never connects again once it has seen its
+    // backend leave Connected.
+    if (state_ == xenbus_state::unknown) {
+        auto bs = parse_xs_uint(xs_.read(backend_path_ + "/state"), 8);
+        if (bs && *bs == static_cast<int>(xenbus_state::connected)
+            && read_frontend_state() == xenbus_state::connected) {
+            reattach_ = true;
+            state_ = xenbus_state::init_wait;
+            return 0;
+        }
+    }
+
     unsigned max_queues = features_.max_queues;
     if (max_queues < 1 || max_queues > max_queues_limit) {
         max_queues = 1;
@@ -154,15 +180,6 @@ int vif_xenbus::start()
             return EIO;
         }
     }
-    if (!watching_) {
-        if (!xs_.watch(frontend_path_ + "/state", token_)
-            || !xs_.watch(backend_path_, token_)) {
-            last_error_ = "cannot watch the frontend state";
-            return EIO;
-        }
-        watching_ = true;
-    }
-    last_frontend_state_ = xenbus_state::unknown;
     return set_state(xenbus_state::init_wait) ? 0 : EIO;
 }
 
@@ -333,6 +350,13 @@ vif_xenbus::action vif_xenbus::run()
         return action::none;
     }
 
+    if (reattach_ && fs != xenbus_state::connected) {
+        // The frontend left the rings we were to take over: the last
+        // backend's connection is over.  Closed, then as usual.
+        reattach_ = false;
+        set_state(xenbus_state::closed);
+    }
+
     switch (fs) {
     case xenbus_state::initialised:
     case xenbus_state::connected:
@@ -380,6 +404,14 @@ void vif_xenbus::connected()
 {
     last_error_.clear();
     connected_at_ms_ = clock_();
+    reattached_ = reattach_;
+    if (reattach_) {
+        // The key says Connected already; writing it again would fire the
+        // frontend's watch for nothing.
+        reattach_ = false;
+        state_ = xenbus_state::connected;
+        return;
+    }
     set_state(xenbus_state::connected);
 }
 
@@ -392,6 +424,9 @@ void vif_xenbus::back_off()
 
 void vif_xenbus::failed(const std::string &why)
 {
+    // A re-attach that fails closes the vif with the reason: the rings the
+    // last backend left cannot be trusted, and guessing would be worse.
+    reattach_ = false;
     last_error_ = why;
     xs_.write(backend_path_ + "/error", why);
     set_state(xenbus_state::closed);

@@ -18,6 +18,10 @@
 //   when the frontend is back at
 //   Initialising: state=InitWait again
 //
+// A backend that stops (exits, crashes, is killed) leaves its vifs'
+// state Connected, and the next one takes the rings over where they are
+// (start()): the frontend never sees a state change.
+//
 // Everything the frontend wrote is untrusted: each key is read once, parsed
 // strictly and bounded before it is used.  A bad value fails the handshake
 // with a reason (the vif goes to Closed and waits for a new attempt); it
@@ -134,6 +138,14 @@ public:
 
     // Checks the toolstack made our backend directory, publishes features
     // and goes InitWait.  ENOENT if the backend directory is missing.
+    //
+    // Unless a backend before us left the vif Connected and the frontend is
+    // Connected too (ovs-vswitchd-linc restarted, also after a crash): then
+    // nothing is written, and the next run() asks to connect to the rings
+    // the frontend published (action::connect, reattaching() true), which
+    // the caller does as for a new connection: the ring code attaches after
+    // the responses already published (BACK_RING_ATTACH).  If that fails,
+    // failed() closes the vif as for a bad handshake.
     int start();
 
     // Handles fired watches (and the initial state).  Cheap when nothing
@@ -158,6 +170,10 @@ public:
         return c;
     }
     void connected();                     // Rings are up: state=Connected.
+    // Whether the connection being made takes over a frontend's live rings
+    // (see start()), and whether the current one did.
+    bool reattaching() const { return reattach_; }
+    bool reattached() const { return reattached_; }
     void failed(const std::string &why);  // Handshake failed: state=Closed.
     void closed();                        // After a disconnect: Closed.
 
@@ -186,6 +202,8 @@ private:
     std::string last_error_;
     bool watching_ = false;
     bool rate_changed_ = false;
+    bool reattach_ = false;
+    bool reattached_ = false;
 
     void back_off();
     clock_fn clock_;

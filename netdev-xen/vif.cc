@@ -275,6 +275,7 @@ struct linc_vif {
     // guest's domain still exists.
     std::chrono::steady_clock::time_point last_alive_check{};
     bool failure_unreported = false;
+    bool reattach_unreported = false;   // See linc_vif_take_reattached().
 
     int open_platform(std::unique_ptr<backend_platform> *out) const
     {
@@ -545,6 +546,7 @@ bool linc_vif_run(struct linc_vif *v)
             v->bus->failed(why);
         } else {
             v->failure.clear();
+            v->reattach_unreported = v->bus->reattaching();
             v->bus->connected();
         }
         changed = true;
@@ -562,6 +564,13 @@ bool linc_vif_run(struct linc_vif *v)
     }
     return changed || v->bus->state() != state_before
            || v->bus->last_error() != error_before;
+}
+
+bool linc_vif_take_reattached(struct linc_vif *v)
+{
+    bool r = v->reattach_unreported;
+    v->reattach_unreported = false;
+    return r;
 }
 
 bool linc_vif_take_failure(struct linc_vif *v, char *buf, size_t size)
@@ -845,6 +854,9 @@ void linc_vif_get_status(const struct linc_vif *v,
         std::snprintf(m, sizeof m, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
                       mac[1], mac[2], mac[3], mac[4], mac[5]);
         add(aux, "guest_mac", m);
+    }
+    if (nq && v->bus->reattached()) {
+        add(aux, "reattached", "true");
     }
     if (nq) {
         const vif_frontend_params &p = v->bus->params();

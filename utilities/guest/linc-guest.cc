@@ -59,6 +59,12 @@
 //
 // SIGTERM closes the devices (Closing, then Closed once the backend
 // agrees) and destroys the domains; SIGHUP closes and reconnects them.
+//
+// A backend that goes Closing or Closed makes a guest close its device and
+// leave it closed, as Linux's netfront does (netback_changed() calls
+// xenbus_frontend_closed() and never connects again from Closed): only
+// SIGHUP, standing for the toolstack plugging the vif in again, brings it
+// back.  --on-backend-close=reconnect starts over at once instead.
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -166,6 +172,10 @@ struct guest_options {
     std::string hostile;
     double hostile_after = 0.5;
     bool hostile_repeat = false;    // again after every reconnection
+    // On a backend that goes Closing or Closed: close the device and stay
+    // closed until SIGHUP (false, as Linux's netfront, whose device stays
+    // down until the toolstack plugs it in again), or start over by itself.
+    bool reconnect_on_close = false;
     unsigned gen_size = 64;
     uint64_t gen_count = 0;         // 0: until stopped
     uint64_t gen_rate = 0;          // packets/s, 0: as fast as the ring goes
@@ -617,12 +627,18 @@ void usage()
         "                       the handshake: xenstore-junk\n"
         "  --hostile-after=SEC  delay before that (default 0.5)\n"
         "  --hostile-repeat=1   again after every reconnection\n"
+        "  --on-backend-close=stay-closed|reconnect\n"
+        "                       when the backend goes Closing or Closed,\n"
+        "                       close the device and stay closed until SIGHUP\n"
+        "                       (default: what Linux's netfront does, which\n"
+        "                       stays down until the toolstack plugs the vif\n"
+        "                       in again), or start over at once\n"
         "  --guest=SPEC         one more guest in this process (repeatable),\n"
         "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
         "                       mode devid mac backend-domid queues gen-size\n"
         "                       gen-count gen-rate gen-flows gen-dst-mac\n"
         "                       hotplug bridge hostile hostile-after\n"
-        "                       hostile-repeat; others\n"
+        "                       hostile-repeat on-backend-close; others\n"
         "                       from the options above.  Not with --domid;\n"
         "                       gen and sink modes only.\n"
         "                       e.g. --guest=domid=1,mode=gen --guest=domid=2,mode=sink\n"
@@ -636,7 +652,8 @@ void usage()
         "                       since the last SIGUSR1, which resets them;\n"
         "                       counters are cumulative)\n"
         "  --pidfile=FILE --log-file=FILE --detach\n"
-        "SIGTERM: close and destroy the domains; SIGHUP: close and reconnect;\n"
+        "SIGTERM: close and destroy the domains; SIGHUP: close and reconnect\n"
+        "(or plug in again a device its backend closed);\n"
         "SIGUSR1: write --stats-file; SIGUSR2: crash (the domains die, their\n"
         "xenstore keys stay, nobody tells the backend).\n");
 }
@@ -686,6 +703,11 @@ bool set_guest_option(guest_options *g, const std::string &key,
         g->hostile_after = std::atof(value.c_str());
     } else if (key == "hostile-repeat") {
         g->hostile_repeat = parse_number(value, 1, w) != 0;
+    } else if (key == "on-backend-close") {
+        if (value != "stay-closed" && value != "reconnect") {
+            fatal("%s: stay-closed or reconnect, not %s", w, value.c_str());
+        }
+        g->reconnect_on_close = value == "reconnect";
     } else if (key == "gen-size") {
         g->gen_size = static_cast<unsigned>(parse_number(value, 65535, w));
     } else if (key == "gen-count") {
@@ -757,6 +779,7 @@ options parse_args(int argc, char **argv)
         {"hostile", required_argument, nullptr, o_guest_opt},
         {"hostile-after", required_argument, nullptr, o_guest_opt},
         {"hostile-repeat", required_argument, nullptr, o_guest_opt},
+        {"on-backend-close", required_argument, nullptr, o_guest_opt},
         {"gen-size", required_argument, nullptr, o_guest_opt},
         {"gen-count", required_argument, nullptr, o_guest_opt},
         {"gen-rate", required_argument, nullptr, o_guest_opt},
@@ -891,6 +914,7 @@ public:
     // destination vif that is not there yet.
     void set_gen_held(bool held) { gen_held_ = held; }
     bool connected() const { return state_ == state::connected; }
+    bool closed() const { return state_ == state::closed; }
     bool initial() const { return state_ == state::initial; }
 
     // What xl does before the guest boots: the domain, its xenstore keys,
@@ -1016,9 +1040,18 @@ public:
         state_ = state::connected;
     }
 
-    // Closes the device and starts over (SIGHUP, or the backend closing).
+    // Closes the device and starts over (SIGHUP, or the backend closing
+    // with --on-backend-close=reconnect); plugs in again a device that the
+    // backend closed.
     void reconnect()
     {
+        if (state_ == state::closed) {
+            log_msg("plugging domain %u's device in again", go_.domid);
+            keys_->set_state(1);
+            state_ = state::waiting;
+            try_connect(monotonic_ns());
+            return;
+        }
         if (state_ != state::connected) {
             return;
         }
@@ -1048,12 +1081,33 @@ public:
             return;
         }
         int bs = keys_->backend_state();
+        if (bs >= 0 && bs != 4 && bs != 5 && bs != 6) {
+            // Linux's netfront ignores these while Connected (InitWait
+            // only counts from Initialising); logged, so that tests can
+            // tell a backend that never left Connected.
+            log_msg("backend went to state %d while domain %u is connected",
+                    bs, go_.domid);
+            return;
+        }
         if (bs == 5 || bs == 6) {
             auto why = xs_->read(keys_->be() + "/error");
-            log_msg("backend went %s (%s); reconnecting domain %u",
-                    bs == 5 ? "Closing" : "Closed", why ? why->c_str() : "",
+            std::string quoted = why ? quote_guest_value(*why, 200) : "";
+            if (go_.reconnect_on_close) {
+                log_msg("backend went %s (%s); reconnecting domain %u",
+                        bs == 5 ? "Closing" : "Closed", quoted.c_str(),
+                        go_.domid);
+                reconnect();
+                return;
+            }
+            // Linux's netfront: xenbus_frontend_closed(), and no way back
+            // but the toolstack plugging the device in again (SIGHUP).
+            log_msg("backend went %s (%s); domain %u's device is closed "
+                    "until it is plugged in again (SIGHUP)",
+                    bs == 5 ? "Closing" : "Closed", quoted.c_str(),
                     go_.domid);
-            reconnect();
+            stop_rewriter();
+            disconnect_frontend(*sim_, *keys_, &conn_);
+            state_ = state::closed;
         }
     }
 
@@ -1256,7 +1310,8 @@ public:
     }
 
 private:
-    enum class state { none, initial, waiting, connected, failed };
+    // closed: the backend closed the device, which waits for SIGHUP.
+    enum class state { none, initial, waiting, connected, closed, failed };
     enum class mode { tap, sink, gen };
 
     static unsigned long long ull(uint64_t v) { return v; }
@@ -1684,7 +1739,7 @@ int main(int argc, char **argv)
         uint64_t wake_ns = now + 100000000;     // at most 100 ms asleep
         bool all_up = true;
         for (auto &g : guests) {
-            all_up &= g->connected() || g->failed();
+            all_up &= g->connected() || g->failed() || g->closed();
         }
         for (auto &g : guests) {
             g->check_backend(now, false);
