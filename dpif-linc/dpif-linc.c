@@ -199,6 +199,7 @@ struct linc_thread {
     /* From the exit check at the top of an iteration to the end of its
      * bursts: linc_stop_at_exit() waits while it is set. */
     atomic_bool in_bursts;
+    struct ovs_list running_node;   /* In 'linc_running' while it runs. */
     struct linc_poll *polls;
     size_t n_polls;
     struct hmap ports;          /* Of linc_port_ref: outputs, no locks. */
@@ -258,6 +259,16 @@ struct dpif_linc {
 };
 
 static struct ovs_mutex linc_dps_mutex = OVS_MUTEX_INITIALIZER;
+
+/* Every forwarding thread of every datapath between its start and its join,
+ * for the exit hook (linc_stop_at_exit()), which cannot take a datapath's
+ * port_mutex: its holder may be joining the very thread the hook runs on.
+ * Threads are added before they start and removed after they are joined,
+ * before they are freed; nothing holds 'linc_running_mutex' while joining
+ * or while forwarding. */
+static struct ovs_mutex linc_running_mutex = OVS_MUTEX_INITIALIZER;
+static struct ovs_list linc_running OVS_GUARDED_BY(linc_running_mutex)
+    = OVS_LIST_INITIALIZER(&linc_running);
 static struct shash linc_dps OVS_GUARDED_BY(linc_dps_mutex)
     = SHASH_INITIALIZER(&linc_dps);
 
@@ -2212,6 +2223,9 @@ linc_threads_stop(struct linc_dp *dp)
         struct linc_port_ref *ref;
 
         xpthread_join(t->thread, NULL);
+        ovs_mutex_lock(&linc_running_mutex);
+        ovs_list_remove(&t->running_node);
+        ovs_mutex_unlock(&linc_running_mutex);
         latch_destroy(&t->exit_latch);
         HMAP_FOR_EACH_POP (ref, node, &t->ports) {
             free(ref);
@@ -2316,7 +2330,10 @@ linc_threads_start(struct linc_dp *dp)
                       "cache; running without", dp->name, i);
         }
         snprintf(name, sizeof name, "linc_fwd%u", i);
+        ovs_mutex_lock(&linc_running_mutex);
+        ovs_list_push_back(&linc_running, &t->running_node);
         t->thread = ovs_thread_create(name, linc_thread_main, t);
+        ovs_mutex_unlock(&linc_running_mutex);
     }
     dp->n_threads = n;
 }
@@ -2602,41 +2619,41 @@ const struct dpif_class dpif_linc_class = {
  * ovs-vswitchd-linc.  OVS runs fatal-signal hooks from poll_block(), so
  * this may run on a forwarding thread, which is then between bursts; and
  * a forwarding thread that goes to sleep meanwhile blocks in poll_block()
- * until the hook is done: so we wait only for threads in their bursts,
- * never for a thread to leave its loop. */
+ * until the hook is done: so we wait only for threads in their bursts
+ * (for a second at most), never for a thread to leave its loop. */
 static void
 linc_stop_at_exit(void *aux OVS_UNUSED)
 {
-    struct shash_node *node;
+    /* Bounded: a thread stuck inside a burst (a hypervisor call that does
+     * not return) must not turn SIGTERM into a hang. */
+    const long long int deadline = time_msec() + 1000;
+    struct linc_thread *t;
 
-    ovs_mutex_lock(&linc_dps_mutex);
-    SHASH_FOR_EACH (node, &linc_dps) {
-        struct linc_dp *dp = node->data;
-        unsigned int n = dp->n_threads;
+    ovs_mutex_lock(&linc_running_mutex);
+    LIST_FOR_EACH (t, running_node, &linc_running) {
+        atomic_store_explicit(&t->exit_requested, true, memory_order_seq_cst);
+        latch_set(&t->exit_latch);
+    }
+    LIST_FOR_EACH (t, running_node, &linc_running) {
+        bool busy;
 
-        for (unsigned int i = 0; i < n; i++) {
-            atomic_store_explicit(&dp->threads[i]->exit_requested, true,
-                                  memory_order_seq_cst);
-            latch_set(&dp->threads[i]->exit_latch);
+        if (pthread_equal(t->thread, pthread_self())) {
+            continue;
         }
-        for (unsigned int i = 0; i < n; i++) {
-            struct linc_thread *t = dp->threads[i];
-            bool busy;
-
-            if (pthread_equal(t->thread, pthread_self())) {
-                continue;
+        for (;;) {
+            atomic_read_explicit(&t->in_bursts, &busy, memory_order_seq_cst);
+            if (!busy) {
+                break;
             }
-            for (;;) {
-                atomic_read_explicit(&t->in_bursts, &busy,
-                                     memory_order_seq_cst);
-                if (!busy) {
-                    break;
-                }
-                sched_yield();
+            if (time_msec() >= deadline) {
+                VLOG_WARN("forwarding thread %u still in a burst at exit",
+                          t->index);
+                break;
             }
+            sched_yield();
         }
     }
-    ovs_mutex_unlock(&linc_dps_mutex);
+    ovs_mutex_unlock(&linc_running_mutex);
 }
 
 void

@@ -361,6 +361,9 @@ vif_xenbus::action vif_xenbus::run()
     case xenbus_state::initialised:
     case xenbus_state::connected:
         if (state_ == xenbus_state::init_wait) {
+            if (reattach_ && clock_() < reattach_retry_ms_) {
+                break;          // See retry_reattach().
+            }
             std::string why;
             if (!read_frontend(&why)) {
                 failed(why);
@@ -422,6 +425,17 @@ void vif_xenbus::back_off()
     offer_not_before_ms_ = clock_() + backoff_ms_;
 }
 
+bool vif_xenbus::retry_reattach(const std::string &why)
+{
+    if (!reattach_ || reattach_tries_ >= reattach_max_tries) {
+        return false;
+    }
+    reattach_tries_++;
+    reattach_retry_ms_ = clock_() + reattach_retry_delay_ms;
+    last_error_ = why;
+    return true;
+}
+
 void vif_xenbus::failed(const std::string &why)
 {
     // A re-attach that fails closes the vif with the reason: the rings the
@@ -451,10 +465,14 @@ void vif_xenbus::closed()
 
 int64_t vif_xenbus::ms_until_offer() const
 {
+    uint64_t now = clock_();
+    if (reattach_ && reattach_retry_ms_) {
+        return now >= reattach_retry_ms_
+               ? 0 : static_cast<int64_t>(reattach_retry_ms_ - now);
+    }
     if (!offer_pending_) {
         return -1;
     }
-    uint64_t now = clock_();
     return now >= offer_not_before_ms_
            ? 0 : static_cast<int64_t>(offer_not_before_ms_ - now);
 }

@@ -159,7 +159,8 @@ public:
     // after a delay that doubles each time, from 100 ms up to 30 s, and
     // resets once a connection has lasted 10 s.  A starting frontend
     // simply waits in Initialising meanwhile, as for a slow backend.
-    // Milliseconds until run() would offer again; -1 if nothing waits.
+    // Milliseconds until run() would offer again (or retry a take-over);
+    // -1 if nothing waits.
     int64_t ms_until_offer() const;
     uint64_t backoff_ms() const { return backoff_ms_; }
     // Whether the toolstack wrote our "rate" key since the last call.
@@ -173,6 +174,14 @@ public:
     // Whether the connection being made takes over a frontend's live rings
     // (see start()), and whether the current one did.
     bool reattaching() const { return reattach_; }
+    // A take-over that failed ('why'), perhaps for a passing reason (the
+    // previous backend's ports not yet closed by the kernel as it exits):
+    // true if run() will ask to connect again in reattach_retry_delay_ms,
+    // nothing written meanwhile (ms_until_offer() says when); false once
+    // reattach_max_tries have failed, when the caller gives up (failed()).
+    bool retry_reattach(const std::string &why);
+    static constexpr unsigned reattach_max_tries = 20;
+    static constexpr uint64_t reattach_retry_delay_ms = 100;
     bool reattached() const { return reattached_; }
     void failed(const std::string &why);  // Handshake failed: state=Closed.
     void closed();                        // After a disconnect: Closed.
@@ -204,6 +213,8 @@ private:
     bool rate_changed_ = false;
     bool reattach_ = false;
     bool reattached_ = false;
+    unsigned reattach_tries_ = 0;
+    uint64_t reattach_retry_ms_ = 0;
 
     void back_off();
     clock_fn clock_;

@@ -287,6 +287,7 @@ struct linc_vif {
     std::string rate_key;       // Its value, for the status ("" if none).
 
     void disconnect_all();
+    void kick_all();
     int connect_all(std::string *why);
     void read_rate();
     void record_failure(const std::string &why)
@@ -297,6 +298,24 @@ struct linc_vif {
         failure_unreported = true;
     }
 };
+
+// After taking rings over: one notification on every port.  The backend
+// before us may have died between publishing responses and notifying, and
+// a frontend that waits for that event (Linux's netfront polls its RX ring
+// only when notified) would wait for ever; a spurious event costs it
+// nothing.
+void linc_vif::kick_all()
+{
+    for (auto &q : queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        if (q->tx_bound) {
+            q->platform->notify(q->tx_port);
+        }
+        if (q->rx_bound && q->rx_port != q->tx_port) {
+            q->platform->notify(q->rx_port);
+        }
+    }
+}
 
 void linc_vif::disconnect_all()
 {
@@ -542,11 +561,16 @@ bool linc_vif_run(struct linc_vif *v)
         std::string why;
         if (v->connect_all(&why)) {
             v->disconnect_all();
-            v->record_failure(why);
-            v->bus->failed(why);
+            if (!v->bus->retry_reattach(why)) {
+                v->record_failure(why);
+                v->bus->failed(why);
+            }
         } else {
             v->failure.clear();
             v->reattach_unreported = v->bus->reattaching();
+            if (v->reattach_unreported) {
+                v->kick_all();
+            }
             v->bus->connected();
         }
         changed = true;

@@ -459,3 +459,107 @@ TEST(vif_xenbus, a_new_domain_is_owed_no_backoff)
     CHECK(v.run() == vif_xenbus::action::none);
     STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
 }
+
+// A backend before us (ovs-vswitchd-linc before a restart, or a crash) left
+// the vif Connected, and the frontend is Connected on its rings: start()
+// writes nothing, and the rings are taken over as they are.
+TEST(vif_xenbus, a_connected_vif_is_taken_over_without_a_word)
+{
+    write_good_frontend();
+    xs.kv[fe + "/state"] = "4";
+    xs.kv[be + "/state"] = "4";
+    xs.kv[be + "/feature-sg"] = "1";
+    const auto before = xs.kv;
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, v.start());
+    CHECK(v.reattaching());
+    CHECK(v.run() == vif_xenbus::action::connect);
+    LONGS_EQUAL(8, v.params().queues[0].tx_ring_ref);
+    v.connected();
+    CHECK(!v.reattaching());
+    CHECK(v.reattached());
+    CHECK(v.state() == xenbus_state::connected);
+    CHECK(xs.kv == before);         // Not one key written.
+    CHECK(v.run() == vif_xenbus::action::none);
+
+    // From then on as any connection: the frontend closes, we close.
+    xs.write(fe + "/state", "5");
+    CHECK(v.run() == vif_xenbus::action::disconnect);
+}
+
+// Only Connected on both sides is taken over; anything else is a new
+// handshake.
+TEST(vif_xenbus, only_a_connected_pair_is_taken_over)
+{
+    write_good_frontend();
+    xs.kv[be + "/state"] = "4";
+    xs.kv[fe + "/state"] = "1";     // The guest started over meanwhile.
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, v.start());
+    CHECK(!v.reattaching());
+    STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+
+    fake_store xs2;
+    xs2.kv = xs.kv;
+    xs2.kv[be + "/state"] = "6";    // Closed by a backend before us.
+    xs2.kv[fe + "/state"] = "4";
+    vif_xenbus w(xs2, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, w.start());
+    CHECK(!w.reattaching());
+    STRCMP_EQUAL("2", xs2.kv[be + "/state"].c_str());
+}
+
+// The frontend left the rings before we could take them over: Closed, and
+// a new handshake when it starts again.
+TEST(vif_xenbus, a_take_over_overtaken_by_the_frontend_closes)
+{
+    write_good_frontend();
+    xs.kv[fe + "/state"] = "4";
+    xs.kv[be + "/state"] = "4";
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, v.start());
+    xs.write(fe + "/state", "5");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+    xs.write(fe + "/state", "1");
+    CHECK(v.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("2", xs.kv[be + "/state"].c_str());
+    xs.write(fe + "/state", "4");
+    CHECK(v.run() == vif_xenbus::action::connect);
+    CHECK(!v.reattaching());
+}
+
+// A take-over that fails is tried again, quietly, every 100 ms for 2 s,
+// then the vif is closed with the reason; a bad frontend fails at once.
+TEST(vif_xenbus, a_failing_take_over_is_retried_then_closed)
+{
+    write_good_frontend();
+    xs.kv[fe + "/state"] = "4";
+    xs.kv[be + "/state"] = "4";
+    const auto before = xs.kv;
+    vif_xenbus v(xs, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, v.start());
+    for (unsigned i = 0; i < vif_xenbus::reattach_max_tries; i++) {
+        CHECK(v.run() == vif_xenbus::action::connect);
+        CHECK(v.retry_reattach("cannot bind the event channel"));
+        LONGS_EQUAL(100, v.ms_until_offer());
+        CHECK(v.run() == vif_xenbus::action::none);    // Not yet.
+        now_ms += 100;
+    }
+    CHECK(xs.kv == before);
+    CHECK(v.run() == vif_xenbus::action::connect);
+    CHECK(!v.retry_reattach("cannot bind the event channel"));
+    v.failed("cannot bind the event channel");
+    STRCMP_EQUAL("6", xs.kv[be + "/state"].c_str());
+    STRCMP_EQUAL("cannot bind the event channel",
+                 xs.kv[be + "/error"].c_str());
+
+    // What the frontend wrote does not add up: closed at once.
+    fake_store xs2;
+    xs2.kv = before;
+    xs2.kv[fe + "/tx-ring-ref"] = "x";
+    vif_xenbus w(xs2, 0, 5, 0, features, clock);
+    LONGS_EQUAL(0, w.start());
+    CHECK(w.run() == vif_xenbus::action::none);
+    STRCMP_EQUAL("6", xs2.kv[be + "/state"].c_str());
+}
