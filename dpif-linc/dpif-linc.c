@@ -2071,17 +2071,20 @@ linc_poll_xen_rxq(struct linc_thread *t, struct linc_poll *poll)
     }
     n = dp_packet_batch_size(&borrowed) + dp_packet_batch_size(&owned);
     t->ctx.n_packets += n;
-    if (dp_packet_batch_size(&owned)) {
-        linc_process_batch(&t->ctx, &owned);
-    }
+    /* The guest's order: every borrowed packet came before every owned one
+     * (netdev-xen.h), so the borrowed ones are classified first, and those
+     * that go guest to guest leave before anything of 'owned' is queued;
+     * the owned copies made of borrowed packets queue ahead of 'owned'. */
     if (dp_packet_batch_size(&borrowed)) {
         t->ctx.borrow_rxq = poll->rxq;
         linc_process_batch(&t->ctx, &borrowed);
-        linc_ctx_flush(&t->ctx);
+        linc_ctx_flush_borrowed(&t->ctx);
         t->ctx.borrow_rxq = NULL;
-    } else {
-        linc_ctx_flush(&t->ctx);
     }
+    if (dp_packet_batch_size(&owned)) {
+        linc_process_batch(&t->ctx, &owned);
+    }
+    linc_ctx_flush(&t->ctx);
     netdev_xen_rxq_finish(poll->rxq);
     return n;
 }
@@ -2125,6 +2128,7 @@ linc_thread_main(void *t_)
     unsigned int spin_us = dp->idle_spin_us;
     unsigned int iterations = 0;
     bool woken = false;
+    bool counted = false;           /* Forwarded since it last slept. */
     unsigned long long orig;
 
     if (t->cpu >= 0) {
@@ -2167,6 +2171,7 @@ linc_thread_main(void *t_)
             }
             atomic_add_relaxed(&t->n_packets, n, &orig);
             atomic_add_relaxed(&t->n_busy_iterations, 1, &orig);
+            counted = true;
             /* The clock is read only once the rings run dry. */
             idle_since = 0;
         } else {
@@ -2185,6 +2190,14 @@ linc_thread_main(void *t_)
                     netdev_rxq_wait(t->polls[i].rxq);
                 }
                 latch_wait(&t->exit_latch);
+                if (counted) {
+                    /* This thread's coverage counts reach coverage/show only
+                     * when it enters poll_block() a second or more after
+                     * they last did: wake once more after that, or the
+                     * last second's would wait for the next packet. */
+                    poll_timer_wait(COVERAGE_CLEAR_INTERVAL + 100);
+                    counted = false;
+                }
                 /* Release: what the bursts wrote is done.  poll_block()
                  * may itself run the exit hook (or block while another
                  * thread runs it). */
@@ -2198,6 +2211,12 @@ linc_thread_main(void *t_)
         }
         if (!(++iterations & 63)) {
             ovsrcu_quiesce();
+            if (!(iterations & 1023)) {
+                /* A thread that never sleeps (busy polling) otherwise never
+                 * hands its coverage counts over, as dpif-netdev's PMD
+                 * threads do the same. */
+                coverage_try_clear();
+            }
         }
     }
     atomic_store_explicit(&t->in_bursts, false, memory_order_release);

@@ -801,6 +801,7 @@ netdev_xen_send(struct netdev *netdev, int qid,
 COVERAGE_DEFINE(netdev_xen_direct);
 COVERAGE_DEFINE(netdev_xen_guest_to_guest);
 COVERAGE_DEFINE(netdev_xen_fetch);
+COVERAGE_DEFINE(netdev_xen_in_order_copy);
 
 bool
 netdev_xen_is_xen(const struct netdev *netdev)
@@ -866,6 +867,14 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
     }
     rx->open = true;
     COVERAGE_INC(netdev_xen_rx_burst);
+    /* The caller sends 'borrowed' before 'owned', and 'owned' before the
+     * backlog (next bursts): so the frames of the ring before its first GSO
+     * frame are borrowed, and from the first GSO frame on everything is
+     * owned (its segments, then the frames after it, copied), in the
+     * ring's order, spilling into the backlog in that order.  A frame
+     * never overtakes one the guest sent before it (TCP reads reordering
+     * as loss). */
+    bool in_order_owned = false;
     for (int i = 0; i < n; i++) {
         const struct linc_vif_pkt *p = &rx->pkts[i];
         struct dp_packet *slot = &rx->slots[i];
@@ -873,6 +882,7 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
         if (p->gso_type != LINC_VIF_GSO_NONE) {
             /* GSO frames are never split: cut them from our copy. */
             rxq_segment_gso(rx, p, owned);
+            in_order_owned = true;
             continue;
         }
         /* No headroom: a borrowed packet is never modified (anything that
@@ -884,6 +894,20 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
         dp_packet_set_size(slot, p->len);
         if (p->copied == p->len && (p->flags & LINC_VIF_DATA_VALIDATED)) {
             *dp_packet_ol_flags_ptr(slot) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
+        }
+        if (in_order_owned) {
+            struct dp_packet *copy = netdev_xen_rxq_own(rxq, slot);
+
+            COVERAGE_INC(netdev_xen_in_order_copy);
+            if (!copy) {
+                continue;       /* Lost; the source guest is answered. */
+            }
+            if (dp_packet_batch_is_full(owned)) {
+                backlog_push(rx, copy);
+            } else {
+                dp_packet_batch_add(owned, copy);
+            }
+            continue;
         }
         dp_packet_batch_add(borrowed, slot);
     }

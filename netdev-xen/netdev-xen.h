@@ -25,6 +25,9 @@ void netdev_xen_set_config_global(const struct smap *other_config);
  *   netdev_xen_rxq_recv_borrowed()  packets in 'borrowed' stay the rxq's
  *                                   (never delete them); 'owned' are the
  *                                   caller's, as from netdev_rxq_recv().
+ *                                   Every borrowed packet came before
+ *                                   every owned one: to keep the guest's
+ *                                   order, send 'borrowed' first.
  *   netdev_xen_rxq_settle()         after flow_extract() of a borrowed
  *                                   packet: 0 if the key is good, EAGAIN
  *                                   if the packet had to be fetched whole

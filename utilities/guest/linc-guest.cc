@@ -29,7 +29,8 @@
 // command line); several from repeated --guest=SPEC, where SPEC is a comma
 // list of KEY=VALUE with the per-guest options' names as keys (domid,
 // mode, devid, mac, backend-domid, queues, gen-size, gen-count, gen-rate,
-// gen-flows, gen-dst-mac, hotplug, bridge, hostile, hostile-after); a key
+// gen-flows, gen-gso-every, gen-gso-segs, gen-dst-mac, hotplug, bridge,
+// hostile, hostile-after, on-backend-close); a key
 // not in SPEC takes the value of the corresponding --option.  All guests
 // run in one thread: each loop iteration serves every guest's rings in
 // bursts (one push and at most one notification per ring per burst).
@@ -43,13 +44,15 @@
 // (written as PATH.tmp, then renamed) with one line per guest:
 //
 //   domid D mode M tx_packets N rx_packets N rx_bytes N rx_other N
-//   lat_count N lat_p50_ns N lat_p99_ns N lat_max_ns N
+//   lat_count N lat_p50_ns N lat_p99_ns N lat_max_ns N rx_reordered N
 //
 // (on one line).  tx_packets: frames queued to the TX ring; rx_packets,
 // rx_bytes: frames received; rx_other: received frames that are not
 // probes; lat_*: the one-way latency (receive time - send time) of the
 // probes received since the previous SIGUSR1 (count, median, 99th
-// percentile, maximum; within 1 %, see guest-stats.h).  The counters are
+// percentile, maximum; within 1 %, see guest-stats.h); rx_reordered: the
+// probes received after one with a higher sequence number (meaningful for
+// one generator's single flow).  The counters are
 // cumulative; SIGUSR1 resets the latency histogram after writing, so each
 // measurement window gets its own percentiles.
 //
@@ -90,6 +93,7 @@
 #include <thread>
 #include <vector>
 
+#include "netdev-xen/gso.h"
 #include "netdev-xen/l4-csum.h"
 #include "netdev-xen/netif-backend.h"
 #include "netdev-xen/netif-frontend.h"
@@ -181,6 +185,10 @@ struct guest_options {
     uint64_t gen_rate = 0;          // packets/s, 0: as fast as the ring goes
     uint32_t gen_flows = 1;
     std::array<uint8_t, 6> gen_dst_mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    // Every gen_gso_every-th frame (0: none) a TCP GSO frame of
+    // gen_gso_segs segments of gen-size bytes, each a probe once cut.
+    uint32_t gen_gso_every = 0;
+    uint32_t gen_gso_segs = 40;
 };
 
 struct options {
@@ -615,6 +623,14 @@ void usage()
         "                       10.1.0.0+k port 1024+k%%64000 (default 1,\n"
         "                       at most 1000000)\n"
         "  --gen-dst-mac=MAC    gen mode destination (default broadcast)\n"
+        "  --gen-gso-every=K    gen mode: every K-th frame is instead a TCP\n"
+        "                       GSO frame (gso_size: --gen-size less the\n"
+        "                       Ethernet, IPv4 and TCP headers) of\n"
+        "                       --gen-gso-segs segments (default 40), each a\n"
+        "                       probe with its own sequence number once cut\n"
+        "                       (default 0: none); with one queue and flow,\n"
+        "                       the sink's rx_reordered counts what arrived\n"
+        "                       out of order\n"
         "  --hostile=KIND       break the protocol once after connecting:\n"
         "                       bad-gref ungranted-gref foreign-gref\n"
         "                       readonly-rx-gref offset-past-page too-many-slots\n"
@@ -636,7 +652,8 @@ void usage()
         "  --guest=SPEC         one more guest in this process (repeatable),\n"
         "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
         "                       mode devid mac backend-domid queues gen-size\n"
-        "                       gen-count gen-rate gen-flows gen-dst-mac\n"
+        "                       gen-count gen-rate gen-flows gen-gso-every\n"
+        "                       gen-gso-segs gen-dst-mac\n"
         "                       hotplug bridge hostile hostile-after\n"
         "                       hostile-repeat on-backend-close; others\n"
         "                       from the options above.  Not with --domid;\n"
@@ -648,6 +665,7 @@ void usage()
         "                         domid D mode M tx_packets N rx_packets N\n"
         "                         rx_bytes N rx_other N lat_count N\n"
         "                         lat_p50_ns N lat_p99_ns N lat_max_ns N\n"
+        "                         rx_reordered N\n"
         "                       (lat_*: one-way latency of received probes\n"
         "                       since the last SIGUSR1, which resets them;\n"
         "                       counters are cumulative)\n"
@@ -720,6 +738,14 @@ bool set_guest_option(guest_options *g, const std::string &key,
         if (!g->gen_flows) {
             fatal("--gen-flows: 1..%u", probe_frame::max_flows);
         }
+    } else if (key == "gen-gso-every") {
+        g->gen_gso_every = static_cast<uint32_t>(parse_number(value, 1000000, w));
+    } else if (key == "gen-gso-segs") {
+        g->gen_gso_segs = static_cast<uint32_t>(
+            parse_number(value, linc::gso_max_segments, w));
+        if (!g->gen_gso_segs) {
+            fatal("--gen-gso-segs: 1..%zu", linc::gso_max_segments);
+        }
     } else if (key == "gen-dst-mac") {
         if (!parse_mac(value.c_str(), &g->gen_dst_mac)) {
             fatal("%s: %s is not a MAC address", w, value.c_str());
@@ -784,6 +810,8 @@ options parse_args(int argc, char **argv)
         {"gen-count", required_argument, nullptr, o_guest_opt},
         {"gen-rate", required_argument, nullptr, o_guest_opt},
         {"gen-flows", required_argument, nullptr, o_guest_opt},
+        {"gen-gso-every", required_argument, nullptr, o_guest_opt},
+        {"gen-gso-segs", required_argument, nullptr, o_guest_opt},
         {"gen-dst-mac", required_argument, nullptr, o_guest_opt},
         {"queues", required_argument, nullptr, o_guest_opt},
         {"hotplug", required_argument, nullptr, o_guest_opt},
@@ -1239,11 +1267,13 @@ public:
     {
         std::fprintf(f, "domid %u mode %s tx_packets %llu rx_packets %llu "
                      "rx_bytes %llu rx_other %llu lat_count %llu "
-                     "lat_p50_ns %llu lat_p99_ns %llu lat_max_ns %llu\n",
+                     "lat_p50_ns %llu lat_p99_ns %llu lat_max_ns %llu "
+                     "rx_reordered %llu\n",
                      go_.domid, go_.mode.c_str(), ull(tx_packets_),
                      ull(rx_packets_), ull(rx_bytes_), ull(rx_other_),
                      ull(latency_.count()), ull(latency_.percentile(50)),
-                     ull(latency_.percentile(99)), ull(latency_.max()));
+                     ull(latency_.percentile(99)), ull(latency_.max()),
+                     ull(rx_reordered_));
     }
 
     void reset_latency() { latency_.reset(); }
@@ -1431,6 +1461,9 @@ private:
         const size_t nq = conn_.queues.size();
         const uint64_t send_ns = monotonic_ns();
         uint64_t n = 0;
+        if (go_.gen_gso_every) {
+            return generate_mixed(due, send_ns, wake_ns);
+        }
         if (nq == 1 && frame_.size() <= page_size) {
             // One queue, one slot per frame: the whole burst at once.
             netif_frontend *fe = conn_.fe0();
@@ -1462,6 +1495,54 @@ private:
             // The ring is full: come back at once (the TX responses that
             // free it may not be notified).
             *wake_ns = 0;
+        }
+        return n > 0;
+    }
+
+    // generate() with --gen-gso-every: one frame at a time, each either the
+    // probe or a TCP GSO frame whose segments carry the next sequence
+    // numbers.  For ordering tests, not speed.
+    bool generate_mixed(uint64_t due, uint64_t send_ns, uint64_t *wake_ns)
+    {
+        netif_frontend *fe = conn_.fe0();
+        const size_t mss = go_.gen_size > probe_frame::tcp_payload_off
+                           ? go_.gen_size - probe_frame::tcp_payload_off : 0;
+        uint64_t n = 0;
+        for (; n < due; n++) {
+            if (++gen_frames_ % go_.gen_gso_every == 0) {
+                size_t len = probe_frame::build_tcp_gso(
+                    buf_.data(), mac_, go_.gen_dst_mac,
+                    static_cast<uint16_t>(mss), go_.gen_gso_segs, gen_seq_,
+                    send_ns, static_cast<uint32_t>(gen_seq_ * mss));
+                if (!len) {
+                    fatal("--gen-gso-segs=%u segments of %zu bytes do not "
+                          "make a frame", go_.gen_gso_segs, mss);
+                }
+                frontend_tx_meta meta;
+                meta.flags = packet_csum_blank;
+                meta.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+                meta.gso_size = static_cast<uint16_t>(mss);
+                if (fe->send(buf_.data(), len, meta)) {
+                    gen_frames_--;
+                    break;
+                }
+                gen_seq_ += go_.gen_gso_segs;
+                continue;
+            }
+            size_t nsegs;
+            if (fe->reserve_tx(frame_.size(), frontend_tx_meta{}, segs_,
+                               &nsegs)) {
+                gen_frames_--;
+                break;
+            }
+            fill_frame(segs_, nsegs, send_ns);
+        }
+        pacer_.sent(n);
+        tx_packets_ += n;
+        if (n) {
+            fe->push_tx();
+        } else {
+            *wake_ns = 0;       // The ring is full: see generate().
         }
         return n > 0;
     }
@@ -1541,7 +1622,15 @@ private:
                     start = head_;
                 }
                 uint64_t seq;
-                probes += probe_frame::parse(start, len, &seq, &sent_at[probes]);
+                if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
+                    probes++;
+                    if (seen_probe_ && seq < max_seq_seen_) {
+                        rx_reordered_++;
+                    } else {
+                        max_seq_seen_ = seq;
+                        seen_probe_ = true;
+                    }
+                }
             }
             rx_packets_ += n;
             rx_bytes_ += bytes;
@@ -1592,6 +1681,10 @@ private:
     rate_pacer pacer_;
     uint64_t gen_seq_ = 0;
     uint32_t gen_flow_ = 0;
+    uint64_t gen_frames_ = 0;               // --gen-gso-every's count
+    uint64_t max_seq_seen_ = 0;             // sink: the highest probe seq
+    bool seen_probe_ = false;
+    uint64_t rx_reordered_ = 0;             // probes below max_seq_seen_
 
     std::vector<uint8_t> buf_;
     std::vector<frontend_rx_view> views_;       // sink: a burst's packets

@@ -36,8 +36,12 @@ public:
     static constexpr size_t payload_off = udp_off + 8;
     static constexpr size_t probe_len = 4 + 8 + 8;
     static constexpr size_t min_size = payload_off + probe_len;     // 62
-    // parse() reads no further than this (an IPv4 header with options).
-    static constexpr size_t max_parse_len = eth_len + 60 + 8 + probe_len;
+    // parse() reads no further than this (IPv4 and TCP headers with
+    // options).
+    static constexpr size_t max_parse_len = eth_len + 60 + 60 + probe_len;
+    // TCP probes (build_tcp_gso()): IPv4 and TCP without options.
+    static constexpr size_t tcp_off = ip_off + 20;
+    static constexpr size_t tcp_payload_off = tcp_off + 20;
     static constexpr size_t max_size = 65535;      // XEN_NETIF_MAX_TX_SIZE
     static constexpr uint32_t max_flows = 1000000;
     static constexpr uint32_t base_src_ip = 0x0a010000;   // 10.1.0.0
@@ -52,17 +56,7 @@ public:
     {
         size_ = size < min_size ? min_size : size > max_size ? max_size : size;
         std::memset(f_, 0, sizeof f_);
-        std::memcpy(f_, dst.data(), 6);
-        std::memcpy(f_ + 6, src.data(), 6);
-        f_[12] = 0x08;
-        f_[13] = 0x00;
-        uint8_t *ip = f_ + ip_off;
-        ip[0] = 0x45;
-        put16(ip + 2, static_cast<uint16_t>(size_ - eth_len));
-        ip[6] = 0x40;                           // DF
-        ip[8] = 64;                             // TTL
-        ip[9] = 17;                             // UDP
-        put32(ip + 16, dst_ip);
+        uint8_t *ip = write_eth_ipv4(f_, src, dst, 17, size_);
         uint8_t *udp = f_ + udp_off;
         put16(udp + 2, dst_port);
         put16(udp + 4, static_cast<uint16_t>(size_ - udp_off));
@@ -108,8 +102,50 @@ public:
         put64(frame + payload_off + 12, send_ns);
     }
 
+    // A TCP/IPv4 frame for a guest to send with GSO (gso_size 'mss'), of
+    // 'nsegs' segments, from flow 0's address and port to dst_ip:dst_port,
+    // whose payload is 'nsegs' chunks of 'mss' bytes each starting as a
+    // probe's payload does, with sequence numbers first_seq, first_seq + 1,
+    // ...: once cut into segments, each is a probe of its own (parse()).
+    // 'mss' is at least probe_len; the frame, tcp_payload_off + mss * nsegs
+    // bytes (at most max_size), goes into 'buf'.  Its TCP checksum is left
+    // to whoever segments it (the guest marks it csum_blank).  Returns its
+    // length, or 0 if the sizes do not fit.
+    static size_t build_tcp_gso(uint8_t *buf, const std::array<uint8_t, 6> &src,
+                                const std::array<uint8_t, 6> &dst,
+                                uint16_t mss, size_t nsegs,
+                                uint64_t first_seq, uint64_t send_ns,
+                                uint32_t tcp_seq)
+    {
+        const size_t len = tcp_payload_off + size_t{mss} * nsegs;
+        if (mss < probe_len || !nsegs || len > max_size) {
+            return 0;
+        }
+        std::memset(buf, 0, tcp_payload_off);
+        uint8_t *ip = write_eth_ipv4(buf, src, dst, 6, len);
+        put32(ip + 12, src_ip(0));
+        put32(ip + 16, dst_ip);
+        put16(ip + 10, static_cast<uint16_t>(~sum16(ip, 20)));
+        uint8_t *tcp = buf + tcp_off;
+        put16(tcp, src_port(0));
+        put16(tcp + 2, dst_port);
+        put32(tcp + 4, tcp_seq);
+        tcp[12] = 5 << 4;                       // 20-byte header
+        tcp[13] = 0x18;                         // ACK, PSH
+        put16(tcp + 14, 65535);                 // window
+        for (size_t k = 0; k < nsegs; k++) {
+            uint8_t *chunk = buf + tcp_payload_off + k * mss;
+            std::memset(chunk, 0, mss);
+            put32(chunk, magic);
+            put64(chunk + 4, first_seq + k);
+            put64(chunk + 12, send_ns);
+        }
+        return len;
+    }
+
     // Whether 'frame' ('len' bytes) is a probe (IPv4 with any header
-    // length, UDP, the magic); if so its sequence number and send time.
+    // length, UDP or TCP, the magic); if so its sequence number and send
+    // time.
     // Reads at most the first max_parse_len bytes: a caller can pass a
     // copy of a frame's start, with 'len' the bytes copied.
     static bool parse(const uint8_t *frame, size_t len, uint64_t *seq,
@@ -124,11 +160,18 @@ public:
             return true;
         }
         if (len < min_size || frame[12] != 0x08 || frame[13] != 0x00
-            || (frame[ip_off] >> 4) != 4 || frame[ip_off + 9] != 17) {
+            || (frame[ip_off] >> 4) != 4
+            || (frame[ip_off + 9] != 17 && frame[ip_off + 9] != 6)) {
             return false;
         }
         size_t ihl = (frame[ip_off] & 0xfu) * 4u;
         size_t p = ip_off + ihl + 8;
+        if (frame[ip_off + 9] == 6) {
+            if (ip_off + ihl + 13 > len) {
+                return false;
+            }
+            p = ip_off + ihl + (frame[ip_off + ihl + 12] >> 4) * 4u;
+        }
         if (ihl < 20 || p + probe_len > len || get32(frame + p) != magic) {
             return false;
         }
@@ -151,6 +194,28 @@ public:
     }
 
 private:
+    // The Ethernet header and an IPv4 header (no options, DF, TTL 64, to
+    // dst_ip, no source address or checksum yet) of a 'len'-byte frame of
+    // IP protocol 'proto' into zeroed 'frame'; returns the IP header.
+    static uint8_t *write_eth_ipv4(uint8_t *frame,
+                                   const std::array<uint8_t, 6> &src,
+                                   const std::array<uint8_t, 6> &dst,
+                                   uint8_t proto, size_t len)
+    {
+        std::memcpy(frame, dst.data(), 6);
+        std::memcpy(frame + 6, src.data(), 6);
+        frame[12] = 0x08;
+        frame[13] = 0x00;
+        uint8_t *ip = frame + ip_off;
+        ip[0] = 0x45;
+        put16(ip + 2, static_cast<uint16_t>(len - eth_len));
+        ip[6] = 0x40;                           // DF
+        ip[8] = 64;                             // TTL
+        ip[9] = proto;
+        put32(ip + 16, dst_ip);
+        return ip;
+    }
+
     // Network byte order, any alignment.
     template <typename T>
     static T swap_be(T v)       // host <-> big endian
