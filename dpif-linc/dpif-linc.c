@@ -2129,6 +2129,7 @@ linc_thread_main(void *t_)
     unsigned int iterations = 0;
     bool woken = false;
     bool counted = false;           /* Forwarded since it last slept. */
+    long long int flush_due = 0;    /* See the sleep below. */
     unsigned long long orig;
 
     if (t->cpu >= 0) {
@@ -2190,13 +2191,22 @@ linc_thread_main(void *t_)
                     netdev_rxq_wait(t->polls[i].rxq);
                 }
                 latch_wait(&t->exit_latch);
+                /* This thread's coverage counts reach coverage/show only
+                 * when it enters poll_block() a second or more after they
+                 * last did (OVS's coverage_clear()), so counts made just
+                 * before a long sleep would wait for the next packet: until
+                 * a poll_block() a second after the last forwarding, keep
+                 * a timer for that time, whatever else wakes us. */
                 if (counted) {
-                    /* This thread's coverage counts reach coverage/show only
-                     * when it enters poll_block() a second or more after
-                     * they last did: wake once more after that, or the
-                     * last second's would wait for the next packet. */
-                    poll_timer_wait(COVERAGE_CLEAR_INTERVAL + 100);
+                    flush_due = time_msec() + COVERAGE_CLEAR_INTERVAL + 10;
                     counted = false;
+                }
+                if (flush_due) {
+                    if (time_msec() < flush_due) {
+                        poll_timer_wait_until(flush_due);
+                    } else {
+                        flush_due = 0;      /* This poll_block() flushes. */
+                    }
                 }
                 /* Release: what the bursts wrote is done.  poll_block()
                  * may itself run the exit hook (or block while another
