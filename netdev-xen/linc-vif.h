@@ -199,6 +199,11 @@ void linc_vif_claimer_destroy(struct linc_vif_claimer *);
 /* Returns how many vifs it answered this time. */
 int linc_vif_claimer_run(struct linc_vif_claimer *);
 int linc_vif_claimer_fd(const struct linc_vif_claimer *);
+/* Main thread: the vif-linc vifs whose backend state is Connected, up to
+ * 'max' of them, as domid and devid pairs; returns how many (see
+ * vif_claimer::connected_vifs()). */
+size_t linc_vif_claimer_connected(struct linc_vif_claimer *, int *domids,
+                                  int *devids, size_t max);
 
 #ifdef __cplusplus
 }

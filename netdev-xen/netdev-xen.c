@@ -44,7 +44,6 @@
 #include "dirs.h"
 #include "dp-packet.h"
 #include "dpif-netdev.h"
-#include "dpif-netdev.h"
 #include "netdev-provider.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
@@ -55,6 +54,7 @@
 #include "packets.h"
 #include "seq.h"
 #include "smap.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -136,6 +136,14 @@ struct netdev_rxq_xen {
 /* Main thread only. */
 static struct linc_vif_claimer *claimer;
 static char *claimer_config;        /* "xen", "sim:DIR" or NULL. */
+
+/* Some time after the claimer starts, by when OVS has added the ports the
+ * database has, vif-linc vifs still Connected that no port serves are
+ * reported: a previous ovs-vswitchd-linc left them Connected and their port
+ * was removed while no daemon ran, so their guests have no network
+ * (docs/xen-deployment.md, "Restarts, upgrades and crashes"). */
+#define XEN_ORPHAN_CHECK_MS 10000
+static long long int orphan_check_at;   /* 0: done or no claimer. */
 
 static struct ovs_mutex xen_list_mutex = OVS_MUTEX_INITIALIZER;
 static struct ovs_list xen_netdevs OVS_GUARDED_BY(xen_list_mutex)
@@ -403,6 +411,7 @@ netdev_xen_set_config_global(const struct smap *other_config)
         return;
     }
     linc_vif_claimer_destroy(claimer);
+    orphan_check_at = 0;
     claimer = NULL;
     free(claimer_config);
     claimer_config = want;
@@ -417,8 +426,46 @@ netdev_xen_set_config_global(const struct smap *other_config)
         } else {
             VLOG_INFO("answering xl for vifs with the vif-linc hotplug "
                       "script (%s)", simxen_dir ? simxen_dir : "Xen");
+            orphan_check_at = time_msec() + XEN_ORPHAN_CHECK_MS;
         }
         free(err);
+    }
+}
+
+static bool
+vif_is_served(int domid, int devid)
+{
+    struct netdev_xen *dev;
+    bool served = false;
+
+    ovs_mutex_lock(&xen_list_mutex);
+    LIST_FOR_EACH (dev, list_node, &xen_netdevs) {
+        ovs_mutex_lock(&dev->mutex);
+        served = dev->domid == domid && dev->devid == devid;
+        ovs_mutex_unlock(&dev->mutex);
+        if (served) {
+            break;
+        }
+    }
+    ovs_mutex_unlock(&xen_list_mutex);
+    return served;
+}
+
+static void
+report_orphan_vifs(void)
+{
+    int domids[256], devids[256];
+    size_t n = linc_vif_claimer_connected(claimer, domids, devids,
+                                          ARRAY_SIZE(domids));
+
+    for (size_t i = 0; i < n; i++) {
+        if (!vif_is_served(domids[i], devids[i])) {
+            VLOG_WARN("vif%d.%d is Connected in xenstore but no port serves "
+                      "it: its guest has no network until the port is added "
+                      "again (type=xen) or the vif is re-plugged (xl "
+                      "network-detach, network-attach)", domids[i],
+                      devids[i]);
+        }
     }
 }
 
@@ -432,6 +479,10 @@ netdev_xen_run(const struct netdev_class *class OVS_UNUSED)
         int n = linc_vif_claimer_run(claimer);
         if (n) {
             VLOG_INFO("offered ourselves as backend of %d new vif(s)", n);
+        }
+        if (orphan_check_at && time_msec() >= orphan_check_at) {
+            orphan_check_at = 0;
+            report_orphan_vifs();
         }
     }
 
@@ -467,6 +518,9 @@ netdev_xen_wait(const struct netdev_class *class OVS_UNUSED)
 
     if (claimer && linc_vif_claimer_fd(claimer) >= 0) {
         poll_fd_wait(linc_vif_claimer_fd(claimer), POLLIN);
+    }
+    if (claimer && orphan_check_at) {
+        poll_timer_wait_until(orphan_check_at);
     }
 
     ovs_mutex_lock(&xen_list_mutex);

@@ -504,17 +504,18 @@ int vif_claimer::start()
     return 0;
 }
 
-int vif_claimer::run()
+bool vif_claimer::is_ours(const std::string &be)
 {
-    if (!xs_.poll_watches().empty()) {
-        scan_ = true;
-    }
-    if (!scan_) {
-        return 0;
-    }
-    scan_ = false;
+    auto script = xs_.read(be + "/script");
+    return script && script->size() >= 8
+           && !script->compare(script->size() - 8, 8, "vif-linc")
+           && (script->size() == 8 || (*script)[script->size() - 9] == '/');
+}
 
-    int answered = 0, looked = 0;
+std::vector<vif_claimer::vif_ref> vif_claimer::ours_in_state(xenbus_state want)
+{
+    std::vector<vif_ref> out;
+    int looked = 0;
     for (const std::string &d : xs_.directory(base_)) {
         auto domid = parse_xs_uint(d, 0x7fef);
         if (!domid) {
@@ -528,18 +529,35 @@ int vif_claimer::run()
             }
             std::string be = base_ + "/" + d + "/" + n;
             auto state = parse_xs_uint(xs_.read(be + "/state"), 8);
-            auto script = xs_.read(be + "/script");
-            if (!state || *state != static_cast<int>(xenbus_state::initialising)
-                || !script || script->size() < 8
-                || script->compare(script->size() - 8, 8, "vif-linc")
-                || (script->size() > 8 && (*script)[script->size() - 9] != '/')) {
-                continue;
+            if (state && *state == static_cast<uint64_t>(want) && is_ours(be)) {
+                out.emplace_back(static_cast<domid_t>(*domid),
+                                 static_cast<unsigned>(*devid));
             }
-            vif_xenbus offer(xs_, self_, static_cast<domid_t>(*domid),
-                             static_cast<unsigned>(*devid), features_);
-            if (!offer.start()) {
-                answered++;
-            }
+        }
+    }
+    return out;
+}
+
+std::vector<vif_claimer::vif_ref> vif_claimer::connected_vifs()
+{
+    return ours_in_state(xenbus_state::connected);
+}
+
+int vif_claimer::run()
+{
+    if (!xs_.poll_watches().empty()) {
+        scan_ = true;
+    }
+    if (!scan_) {
+        return 0;
+    }
+    scan_ = false;
+
+    int answered = 0;
+    for (const vif_ref &v : ours_in_state(xenbus_state::initialising)) {
+        vif_xenbus offer(xs_, self_, v.first, v.second, features_);
+        if (!offer.start()) {
+            answered++;
         }
     }
     return answered;

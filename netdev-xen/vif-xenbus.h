@@ -245,7 +245,19 @@ public:
     // many it answered.  Bounded per call.
     int run();
 
+    // The vifs whose script is vif-linc and whose backend state is
+    // Connected, as (domid, devid): at start-up, those that no port serves
+    // were left Connected by a previous ovs-vswitchd-linc whose port was
+    // removed while no daemon ran, and nobody will serve them.  Bounded.
+    using vif_ref = std::pair<domid_t, unsigned>;      // domid, devid
+    std::vector<vif_ref> connected_vifs();
+
 private:
+    // Whether 'be' (a backend directory) names vif-linc as its script.
+    bool is_ours(const std::string &be);
+    // Our vifs (is_ours()) whose backend state is 'want'.  Bounded.
+    std::vector<vif_ref> ours_in_state(xenbus_state want);
+
     xs_store &xs_;
     const domid_t self_;
     const vif_features features_;

@@ -969,6 +969,21 @@ int linc_vif_claimer_fd(const struct linc_vif_claimer *c)
     return c->xs->fd();
 }
 
+size_t linc_vif_claimer_connected(struct linc_vif_claimer *c, int *domids,
+                                  int *devids, size_t max)
+{
+    size_t n = 0;
+    for (const auto &v : c->claimer->connected_vifs()) {
+        if (n == max) {
+            break;
+        }
+        domids[n] = v.first;
+        devids[n] = static_cast<int>(v.second);
+        n++;
+    }
+    return n;
+}
+
 bool linc_vif_get_mac(const struct linc_vif *v, uint8_t mac[6])
 {
     auto s = v->xs->read(v->bus->backend_path() + "/mac");

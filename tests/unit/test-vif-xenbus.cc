@@ -563,3 +563,26 @@ TEST(vif_xenbus, a_failing_take_over_is_retried_then_closed)
     CHECK(w.run() == vif_xenbus::action::none);
     STRCMP_EQUAL("6", xs2.kv[be + "/state"].c_str());
 }
+
+// What a previous ovs-vswitchd-linc left Connected: only vif-linc vifs in
+// state Connected, whatever else the directory holds.
+TEST(vif_xenbus, claimer_lists_connected_vif_linc_devices)
+{
+    const std::string base = "/local/domain/0/backend/vif";
+    xs.kv[base + "/5/0/state"] = "4";
+    xs.kv[base + "/5/0/script"] = "/etc/xen/scripts/vif-linc";
+    xs.kv[base + "/5/1/state"] = "2";           // Not connected.
+    xs.kv[base + "/5/1/script"] = "vif-linc";
+    xs.kv[base + "/6/0/state"] = "4";           // Someone else's.
+    xs.kv[base + "/6/0/script"] = "/etc/xen/scripts/vif-bridge";
+    xs.kv[base + "/7/3/state"] = "4";
+    xs.kv[base + "/7/3/script"] = "vif-linc";
+    xs.kv[base + "/x/0/state"] = "4";           // Junk.
+    xs.kv[base + "/x/0/script"] = "vif-linc";
+    vif_claimer c(xs, 0, features);
+    auto v = c.connected_vifs();
+    LONGS_EQUAL(2, v.size());
+    std::set<std::pair<domid_t, unsigned>> got(v.begin(), v.end());
+    CHECK(got.count({5, 0}) == 1);
+    CHECK(got.count({7, 3}) == 1);
+}
