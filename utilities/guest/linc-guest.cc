@@ -872,6 +872,15 @@ options parse_args(int argc, char **argv)
             fatal("domain %u: tap mode takes a process of its own (use "
                   "--domid, not --guest)", g.domid);
         }
+        if (g.gen_gso_every
+            && (g.gen_size < probe_frame::tcp_payload_off + probe_frame::probe_len
+                || probe_frame::tcp_payload_off + size_t{g.gen_size
+                       - probe_frame::tcp_payload_off} * g.gen_gso_segs
+                   > probe_frame::max_size)) {
+            fatal("domain %u: --gen-gso-segs=%u segments of --gen-size=%u "
+                  "bytes do not make a GSO frame", g.domid, g.gen_gso_segs,
+                  g.gen_size);
+        }
         netif_hostile h;
         if (!g.hostile.empty() && !parse_hostile(g.hostile, &h)) {
             fatal("--hostile=%s: unknown kind (see --help)", g.hostile.c_str());
@@ -1505,8 +1514,8 @@ private:
     bool generate_mixed(uint64_t due, uint64_t send_ns, uint64_t *wake_ns)
     {
         netif_frontend *fe = conn_.fe0();
-        const size_t mss = go_.gen_size > probe_frame::tcp_payload_off
-                           ? go_.gen_size - probe_frame::tcp_payload_off : 0;
+        // parse_args() checked that these sizes make a frame.
+        const size_t mss = go_.gen_size - probe_frame::tcp_payload_off;
         uint64_t n = 0;
         for (; n < due; n++) {
             if (++gen_frames_ % go_.gen_gso_every == 0) {
@@ -1514,10 +1523,6 @@ private:
                     buf_.data(), mac_, go_.gen_dst_mac,
                     static_cast<uint16_t>(mss), go_.gen_gso_segs, gen_seq_,
                     send_ns, static_cast<uint32_t>(gen_seq_ * mss));
-                if (!len) {
-                    fatal("--gen-gso-segs=%u segments of %zu bytes do not "
-                          "make a frame", go_.gen_gso_segs, mss);
-                }
                 frontend_tx_meta meta;
                 meta.flags = packet_csum_blank;
                 meta.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
@@ -1624,11 +1629,10 @@ private:
                 uint64_t seq;
                 if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
                     probes++;
-                    if (seen_probe_ && seq < max_seq_seen_) {
+                    if (seq < max_seq_seen_) {
                         rx_reordered_++;
                     } else {
                         max_seq_seen_ = seq;
-                        seen_probe_ = true;
                     }
                 }
             }
@@ -1683,7 +1687,6 @@ private:
     uint32_t gen_flow_ = 0;
     uint64_t gen_frames_ = 0;               // --gen-gso-every's count
     uint64_t max_seq_seen_ = 0;             // sink: the highest probe seq
-    bool seen_probe_ = false;
     uint64_t rx_reordered_ = 0;             // probes below max_seq_seen_
 
     std::vector<uint8_t> buf_;

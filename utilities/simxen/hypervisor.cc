@@ -3,8 +3,6 @@
 
 #include "utilities/simxen/hypervisor.h"
 
-#include <sys/types.h>
-
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -13,8 +11,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
-
-#include "utilities/simxen/grant-pin.h"
 
 namespace linc::xen::simxen {
 
@@ -341,10 +337,6 @@ int hypervisor::unbind(domid_t id, evtchn_port_t port)
     return 0;
 }
 
-}  // namespace linc::xen::simxen
-
-namespace linc::xen::simxen {
-
 int hypervisor::map_pin(domid_t granter, grant_ref_t ref, domid_t grantee,
                         bool write, uint32_t *frame, uint64_t *incarnation)
 {
@@ -353,8 +345,7 @@ int hypervisor::map_pin(domid_t granter, grant_ref_t ref, domid_t grantee,
         return ESRCH;
     }
     const domain &d = it->second;
-    grant_tables t{d.gnt_map.get(), d.act_map.get(), d.grants, d.pages};
-    int16_t st = grant_pin(t, ref, grantee, write,
+    int16_t st = grant_pin(d.tables(), ref, grantee, write,
                            static_cast<uint32_t>(getpid()), frame);
     if (st != gntst_okay) {
         return st == gntst_bad_gntref ? EINVAL : EPERM;
@@ -371,9 +362,8 @@ void hypervisor::map_unpin(domid_t granter, uint64_t incarnation,
         || ref >= it->second.grants) {
         return;
     }
-    const domain &d = it->second;
-    grant_tables t{d.gnt_map.get(), d.act_map.get(), d.grants, d.pages};
-    grant_unpin(t, ref, write, static_cast<uint32_t>(getpid()));
+    grant_unpin(it->second.tables(), ref, write,
+                static_cast<uint32_t>(getpid()));
 }
 
 }  // namespace linc::xen::simxen

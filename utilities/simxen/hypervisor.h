@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "netdev-xen/xen-platform.h"
+#include "utilities/simxen/grant-pin.h"
 #include "utilities/simxen/protocol.h"
 #include "utilities/simxen/unique-fd.h"
 #include "utilities/simxen/xs-store.h"
@@ -98,6 +99,10 @@ private:
         std::shared_ptr<grant_entry_v1> gnt_map;
         std::shared_ptr<active_grant_entry> act_map;
         uint64_t incarnation = 0;
+        grant_tables tables() const
+        {
+            return {gnt_map.get(), act_map.get(), grants, pages};
+        }
     };
 
     int new_port(domain &d, evtchn_port_t *port);
