@@ -228,6 +228,15 @@ public:
         return initialised_ && !tx_free_.empty() && RING_FREE_REQUESTS(&tx_) > 0;
     }
 
+    // Whether send() has room for the largest packet, as netfront asks
+    // before it takes one from its queue (it stops the queue otherwise, so
+    // the kernel holds packets rather than drop them).
+    bool tx_room_for_any() const
+    {
+        return initialised_ && tx_free_.size() > netif_max_slots
+               && RING_FREE_REQUESTS(&tx_) > netif_max_slots;
+    }
+
     size_t tx_free_ids() const { return tx_free_.size(); }
     size_t rx_free_ids() const { return rx_free_.size(); }
     size_t tx_in_flight() const;

@@ -29,8 +29,8 @@
 // command line); several from repeated --guest=SPEC, where SPEC is a comma
 // list of KEY=VALUE with the per-guest options' names as keys (domid,
 // mode, devid, mac, backend-domid, queues, gen-size, gen-count, gen-rate,
-// gen-flows, gen-gso-every, gen-gso-segs, gen-dst-mac, hotplug, bridge,
-// hostile, hostile-after, on-backend-close); a key
+// gen-flows, gen-gso-every, gen-gso-segs, gen-dst-mac, rx-gso, hotplug,
+// bridge, hostile, hostile-after, on-backend-close); a key
 // not in SPEC takes the value of the corresponding --option.  All guests
 // run in one thread: each loop iteration serves every guest's rings in
 // bursts (one push and at most one notification per ring per burst).
@@ -45,6 +45,7 @@
 //
 //   domid D mode M tx_packets N rx_packets N rx_bytes N rx_other N
 //   lat_count N lat_p50_ns N lat_p99_ns N lat_max_ns N rx_reordered N
+//   rx_gso_frames N
 //
 // (on one line).  tx_packets: frames queued to the TX ring; rx_packets,
 // rx_bytes: frames received; rx_other: received frames that are not
@@ -52,7 +53,9 @@
 // probes received since the previous SIGUSR1 (count, median, 99th
 // percentile, maximum; within 1 %, see guest-stats.h); rx_reordered: the
 // probes received after one with a higher sequence number (meaningful for
-// one generator's single flow).  The counters are
+// one generator's single flow), counting each segment's probe in a GSO
+// frame received whole; rx_gso_frames: the frames received whole with GSO
+// information (as netfront hands them to the kernel).  The counters are
 // cumulative; SIGUSR1 resets the latency histogram after writing, so each
 // measurement window gets its own percentiles.
 //
@@ -189,6 +192,9 @@ struct guest_options {
     // gen_gso_segs segments of gen-size bytes, each a probe once cut.
     uint32_t gen_gso_every = 0;
     uint32_t gen_gso_segs = 40;
+    // Whether the frontend takes GSO frames whole (feature-gso-tcpv4/-v6),
+    // as Linux's netfront does; without, the backend must cut them.
+    bool rx_gso = true;
 };
 
 struct options {
@@ -452,8 +458,8 @@ int connect_frontend(const guest_options &o, sim_guest &g,
     ok = ok && xs.write(fe + "/request-rx-copy", "1")
          && xs.write(fe + "/feature-rx-notify", "1")
          && xs.write(fe + "/feature-sg", "1")
-         && xs.write(fe + "/feature-gso-tcpv4", "1")
-         && xs.write(fe + "/feature-gso-tcpv6", "1")
+         && xs.write(fe + "/feature-gso-tcpv4", o.rx_gso ? "1" : "0")
+         && xs.write(fe + "/feature-gso-tcpv6", o.rx_gso ? "1" : "0")
          && xs.write(fe + "/feature-ipv6-csum-offload", "1")
          && keys.set_state(4);
     if (!ok) {
@@ -631,6 +637,9 @@ void usage()
         "                       (default 0: none); with one queue and flow,\n"
         "                       the sink's rx_reordered counts what arrived\n"
         "                       out of order\n"
+        "  --rx-gso=0|1         offer feature-gso-tcpv4/-v6 for receiving,\n"
+        "                       as netfront does (default 1); with 0 the\n"
+        "                       backend must cut GSO frames for this guest\n"
         "  --hostile=KIND       break the protocol once after connecting:\n"
         "                       bad-gref ungranted-gref foreign-gref\n"
         "                       readonly-rx-gref offset-past-page too-many-slots\n"
@@ -653,7 +662,7 @@ void usage()
         "                       SPEC a comma list of KEY=VALUE, keys: domid\n"
         "                       mode devid mac backend-domid queues gen-size\n"
         "                       gen-count gen-rate gen-flows gen-gso-every\n"
-        "                       gen-gso-segs gen-dst-mac\n"
+        "                       gen-gso-segs gen-dst-mac rx-gso\n"
         "                       hotplug bridge hostile hostile-after\n"
         "                       hostile-repeat on-backend-close; others\n"
         "                       from the options above.  Not with --domid;\n"
@@ -665,7 +674,7 @@ void usage()
         "                         domid D mode M tx_packets N rx_packets N\n"
         "                         rx_bytes N rx_other N lat_count N\n"
         "                         lat_p50_ns N lat_p99_ns N lat_max_ns N\n"
-        "                         rx_reordered N\n"
+        "                         rx_reordered N rx_gso_frames N\n"
         "                       (lat_*: one-way latency of received probes\n"
         "                       since the last SIGUSR1, which resets them;\n"
         "                       counters are cumulative)\n"
@@ -746,6 +755,8 @@ bool set_guest_option(guest_options *g, const std::string &key,
         if (!g->gen_gso_segs) {
             fatal("--gen-gso-segs: 1..%zu", linc::gso_max_segments);
         }
+    } else if (key == "rx-gso") {
+        g->rx_gso = parse_number(value, 1, w) != 0;
     } else if (key == "gen-dst-mac") {
         if (!parse_mac(value.c_str(), &g->gen_dst_mac)) {
             fatal("%s: %s is not a MAC address", w, value.c_str());
@@ -812,6 +823,7 @@ options parse_args(int argc, char **argv)
         {"gen-flows", required_argument, nullptr, o_guest_opt},
         {"gen-gso-every", required_argument, nullptr, o_guest_opt},
         {"gen-gso-segs", required_argument, nullptr, o_guest_opt},
+        {"rx-gso", required_argument, nullptr, o_guest_opt},
         {"gen-dst-mac", required_argument, nullptr, o_guest_opt},
         {"queues", required_argument, nullptr, o_guest_opt},
         {"hotplug", required_argument, nullptr, o_guest_opt},
@@ -1246,7 +1258,8 @@ public:
             return;
         }
         add(xs_->fd(), 0u);
-        if (mode_ == mode::tap) {
+        if (mode_ == mode::tap
+            && (state_ != state::connected || tap_may_read())) {
             add(tap_.fd(), 1u);
         }
         if (state_ == state::connected) {
@@ -1277,12 +1290,12 @@ public:
         std::fprintf(f, "domid %u mode %s tx_packets %llu rx_packets %llu "
                      "rx_bytes %llu rx_other %llu lat_count %llu "
                      "lat_p50_ns %llu lat_p99_ns %llu lat_max_ns %llu "
-                     "rx_reordered %llu\n",
+                     "rx_reordered %llu rx_gso_frames %llu\n",
                      go_.domid, go_.mode.c_str(), ull(tx_packets_),
                      ull(rx_packets_), ull(rx_bytes_), ull(rx_other_),
                      ull(latency_.count()), ull(latency_.percentile(50)),
                      ull(latency_.percentile(99)), ull(latency_.max()),
-                     ull(rx_reordered_));
+                     ull(rx_reordered_), ull(rx_gso_frames_));
     }
 
     void reset_latency() { latency_.reset(); }
@@ -1424,11 +1437,25 @@ private:
         }
     }
 
+    // Whether every queue has room for the largest packet.  Until they
+    // do, the tap is not read (nor polled): the kernel keeps the packets,
+    // and TCP's small-queue limits hold back its senders, as when
+    // netfront stops its queue.
+    bool tap_may_read() const
+    {
+        for (const fe_queue &q : conn_.queues) {
+            if (!q.fe->tx_room_for_any()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     // Guest transmit from the tap.
     bool tap_transmit()
     {
         bool busy = false;
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < 32 && tap_may_read(); i++) {
             vnet_hdr vh;
             long n = tap_.read(buf_.data(), buf_.size(), &vh);
             if (n <= 0) {
@@ -1596,6 +1623,57 @@ private:
         return i > 0;
     }
 
+    void note_probe_seq(uint64_t seq)
+    {
+        if (seq < max_seq_seen_) {
+            rx_reordered_++;
+        } else {
+            max_seq_seen_ = seq;
+        }
+    }
+
+    // A GSO frame taken whole (as the kernel would, from netfront) holds a
+    // probe per segment: the first, at 'first' (parsed already), then one
+    // every gso_size bytes.  Their order counts; the first stands for the
+    // frame's latency.
+    void inner_probes(const frontend_rx_view &v, size_t first)
+    {
+        const size_t mss = v.info.gso_size;
+        if (mss < probe_frame::probe_len) {
+            return;
+        }
+        for (size_t off = first + mss; off + probe_frame::probe_len <= v.info.len;
+             off += mss) {
+            uint8_t p[probe_frame::probe_len];
+            if (!copy_from_view(v, off, p, sizeof p)) {
+                return;
+            }
+            uint64_t seq;
+            if (probe_frame::parse_payload(p, sizeof p, &seq)) {
+                note_probe_seq(seq);
+            }
+        }
+    }
+
+    // Bytes [off, off + n) of a received frame, across its slots.
+    static bool copy_from_view(const frontend_rx_view &v, size_t off,
+                               uint8_t *dst, size_t n)
+    {
+        for (size_t k = 0; k < v.nsegs && n; k++) {
+            const size_t len = v.segs[k].len;
+            if (off >= len) {
+                off -= len;
+                continue;
+            }
+            const size_t c = std::min(n, len - off);
+            std::memcpy(dst, v.segs[k].data + off, c);
+            dst += c;
+            n -= c;
+            off = 0;
+        }
+        return n == 0;
+    }
+
     // Up to a burst of received frames: the tap gets a copy of each; the
     // sink reads the probe fields in the RX buffers (copying only a
     // frame's start when it is split over slots), and takes the probes'
@@ -1627,14 +1705,16 @@ private:
                     start = head_;
                 }
                 uint64_t seq;
-                if (probe_frame::parse(start, len, &seq, &sent_at[probes])) {
+                size_t at;
+                if (probe_frame::parse(start, len, &seq, &sent_at[probes],
+                                       &at)) {
                     probes++;
-                    if (seq < max_seq_seen_) {
-                        rx_reordered_++;
-                    } else {
-                        max_seq_seen_ = seq;
+                    note_probe_seq(seq);
+                    if (v.info.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+                        inner_probes(v, at);
                     }
                 }
+                rx_gso_frames_ += v.info.gso_type != XEN_NETIF_GSO_TYPE_NONE;
             }
             rx_packets_ += n;
             rx_bytes_ += bytes;
@@ -1697,6 +1777,7 @@ private:
     uint64_t rx_packets_ = 0;
     uint64_t rx_bytes_ = 0;
     uint64_t rx_other_ = 0;
+    uint64_t rx_gso_frames_ = 0;            // taken whole, GSO info and all
     latency_histogram latency_;
 };
 

@@ -148,8 +148,9 @@ public:
     // time.
     // Reads at most the first max_parse_len bytes: a caller can pass a
     // copy of a frame's start, with 'len' the bytes copied.
+    // '*payload_at' (if given) is where the probe's fields start.
     static bool parse(const uint8_t *frame, size_t len, uint64_t *seq,
-                      uint64_t *send_ns)
+                      uint64_t *send_ns, size_t *payload_at = nullptr)
     {
         // Our own frames first: IPv4 without options, UDP, the magic.
         if (len >= min_size
@@ -157,6 +158,9 @@ public:
             && frame[ip_off + 9] == 17 && get32(frame + payload_off) == magic) {
             *seq = get64(frame + payload_off + 4);
             *send_ns = get64(frame + payload_off + 12);
+            if (payload_at) {
+                *payload_at = payload_off;
+            }
             return true;
         }
         if (len < min_size || frame[12] != 0x08 || frame[13] != 0x00
@@ -177,6 +181,21 @@ public:
         }
         *seq = get64(frame + p + 4);
         *send_ns = get64(frame + p + 12);
+        if (payload_at) {
+            *payload_at = p;
+        }
+        return true;
+    }
+
+    // Whether the 'len' bytes at 'payload' are a probe's fields (the magic
+    // first); if so its sequence number.
+    static bool parse_payload(const uint8_t *payload, size_t len,
+                              uint64_t *seq)
+    {
+        if (len < probe_len || get32(payload) != magic) {
+            return false;
+        }
+        *seq = get64(payload + 4);
         return true;
     }
 
