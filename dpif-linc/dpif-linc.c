@@ -1525,6 +1525,33 @@ struct linc_output_memo {
     struct linc_port *port;
 };
 
+/* A borrowed GSO frame goes anywhere but to a xen port that takes it whole
+ * as TCP segments of its own (OVS 3.1 cannot carry the guest's MSS): with
+ * the actions of the flow the frame matched, or classified again. */
+struct linc_segments_aux {
+    struct linc_ctx *ctx;
+    const struct nlattr *actions;   /* NULL: classify each batch. */
+    size_t actions_len;
+};
+
+static void
+linc_execute_segments(void *aux_, struct dp_packet_batch *segments)
+{
+    struct linc_segments_aux *aux = aux_;
+    struct linc_ctx *ctx = aux->ctx;
+
+    if (aux->actions) {
+        linc_execute_actions(ctx, segments, true, aux->actions,
+                             aux->actions_len);
+    } else {
+        /* One depth down, as for recirculation: the keys of the burst the
+         * frame came in are still in use. */
+        ctx->depth++;
+        linc_process_batch(ctx, segments);
+        ctx->depth--;
+    }
+}
+
 /* Runs 'acts' on borrowed 'batch' (see linc_process_batch()): plain output
  * to a xen port sends from the slots or guest to guest; anything else
  * works on owned copies.  'memo' carries a port lookup from one call to
@@ -1572,8 +1599,22 @@ linc_execute_borrowed(struct linc_ctx *ctx, struct dp_packet_batch *batch,
 
     dp_packet_batch_init(&owned);
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        struct dp_packet *copy = netdev_xen_rxq_own(ctx->borrow_rxq, packet);
+        if (netdev_xen_rxq_is_gso(ctx->borrow_rxq, packet)) {
+            struct linc_segments_aux aux = {
+                .ctx = ctx, .actions = actions, .actions_len = acts->len,
+            };
 
+            /* Its segments follow what came before it. */
+            if (dp_packet_batch_size(&owned)) {
+                linc_execute_actions(ctx, &owned, true, actions, acts->len);
+                dp_packet_batch_init(&owned);
+            }
+            netdev_xen_rxq_segment(ctx->borrow_rxq, packet,
+                                   linc_execute_segments, &aux);
+            continue;
+        }
+
+        struct dp_packet *copy = netdev_xen_rxq_own(ctx->borrow_rxq, packet);
         if (copy) {
             dp_packet_batch_add(&owned, copy);
         }
@@ -1775,6 +1816,14 @@ linc_process_batch(struct linc_ctx *ctx, struct dp_packet_batch *batch)
             continue;
         }
         n_missed++;
+        if (borrow_rxq && netdev_xen_rxq_is_gso(borrow_rxq,
+                                                batch->packets[i])) {
+            struct linc_segments_aux aux = { .ctx = ctx };
+
+            netdev_xen_rxq_segment(borrow_rxq, batch->packets[i],
+                                   linc_execute_segments, &aux);
+            continue;
+        }
         if (borrow_rxq) {
             batch->packets[i] = netdev_xen_rxq_own(borrow_rxq,
                                                    batch->packets[i]);
@@ -2056,35 +2105,24 @@ linc_now_us(void)
 static int
 linc_poll_xen_rxq(struct linc_thread *t, struct linc_poll *poll)
 {
-    struct dp_packet_batch borrowed, owned;
+    struct dp_packet_batch borrowed;
     struct dp_packet *packet;
     int n;
 
-    if (netdev_xen_rxq_recv_borrowed(poll->rxq, &borrowed, &owned)) {
+    if (netdev_xen_rxq_recv_borrowed(poll->rxq, &borrowed)) {
         return 0;
     }
     DP_PACKET_BATCH_FOR_EACH (i, packet, &borrowed) {
         pkt_metadata_init(&packet->md, poll->port->port_no);
     }
-    DP_PACKET_BATCH_FOR_EACH (i, packet, &owned) {
-        pkt_metadata_init(&packet->md, poll->port->port_no);
-    }
-    n = dp_packet_batch_size(&borrowed) + dp_packet_batch_size(&owned);
+    n = dp_packet_batch_size(&borrowed);
     t->ctx.n_packets += n;
-    /* The guest's order: every borrowed packet came before every owned one
-     * (netdev-xen.h), so the borrowed ones are classified first, and those
-     * that go guest to guest leave before anything of 'owned' is queued;
-     * the owned copies made of borrowed packets queue ahead of 'owned'. */
-    if (dp_packet_batch_size(&borrowed)) {
-        t->ctx.borrow_rxq = poll->rxq;
-        linc_process_batch(&t->ctx, &borrowed);
-        linc_ctx_flush_borrowed(&t->ctx);
-        t->ctx.borrow_rxq = NULL;
-    }
-    if (dp_packet_batch_size(&owned)) {
-        linc_process_batch(&t->ctx, &owned);
-    }
+    t->ctx.borrow_rxq = poll->rxq;
+    linc_process_batch(&t->ctx, &borrowed);
+    /* A flow's packets take one path, borrowed or owned, so each flow
+     * keeps the guest's order; borrowed ones leave first. */
     linc_ctx_flush(&t->ctx);
+    t->ctx.borrow_rxq = NULL;
     netdev_xen_rxq_finish(poll->rxq);
     return n;
 }

@@ -55,38 +55,84 @@ constexpr uint8_t tcp_fin = 0x01, tcp_psh = 0x08, tcp_cwr = 0x80;
 
 }  // namespace
 
+namespace {
+
+// A GSO frame's headers, as tcp_segment() and gso_prepare() accept them.
+struct tcp_gso_frame {
+    size_t l3, l4, thl, hdr, payload;
+    bool v4;
+};
+
+// Parses once, bounded by 'len'; the IP length must cover the frame exactly
+// (a guest's GSO frame has no Ethernet padding).  Decides on the segment
+// count before any copy: the guest picked 'mss'.
+bool parse_tcp_gso(const uint8_t *frame, size_t len, uint16_t mss,
+                   tcp_gso_frame *t, gso_refusal *why)
+{
+    *why = gso_refusal::not_tcp;
+    ip_frame ip;
+    if (!mss || !parse_ip_frame(frame, len, &ip) || ip.proto != 6
+        || ip.l4 + ip.l4_len != len || len < ip.l4 + 20) {
+        return false;
+    }
+    t->l3 = ip.l3;
+    t->l4 = ip.l4;
+    t->v4 = ip.ipv4;
+    t->thl = (frame[ip.l4 + 12] >> 4) * 4u;
+    if (t->thl < 20 || len < t->l4 + t->thl) {
+        return false;
+    }
+    t->hdr = t->l4 + t->thl;
+    t->payload = len - t->hdr;
+    if ((t->payload + mss - 1) / mss > gso_max_segments) {
+        *why = gso_refusal::too_many_segments;
+        return false;
+    }
+    *why = gso_refusal::none;
+    return true;
+}
+
+}  // namespace
+
+bool gso_prepare(uint8_t *frame, size_t len, uint16_t mss, bool ipv6,
+                 gso_refusal *why)
+{
+    gso_refusal dummy;
+    tcp_gso_frame t;
+    if (!why) {
+        why = &dummy;
+    }
+    if (!parse_tcp_gso(frame, len, mss, &t, why)) {
+        return false;
+    }
+    if (t.v4 == ipv6) {
+        *why = gso_refusal::not_tcp;    // The GSO type names the other IP.
+        return false;
+    }
+    // Linux's CHECKSUM_PARTIAL convention: the field holds the folded
+    // pseudo-header sum, not complemented.
+    const uint32_t l4_len = static_cast<uint32_t>(len - t.l4);
+    uint32_t sum = t.v4 ? sum16(frame + t.l3 + 12, 8, 0)
+                        : sum16(frame + t.l3 + 8, 32, 0);
+    sum += 6 + (l4_len >> 16) + (l4_len & 0xffff);
+    put16(frame + t.l4 + 16, static_cast<uint16_t>(~fold(sum)));
+    return true;
+}
+
 size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
                    gso_emit emit, void *aux, gso_refusal *why)
 {
     gso_refusal dummy;
+    tcp_gso_frame t;
     if (!why) {
         why = &dummy;
     }
-    *why = gso_refusal::not_tcp;
-    // Parse once, bounded by 'len'; the IP length must cover the frame
-    // exactly (a guest's GSO frame has no Ethernet padding).
-    ip_frame ip;
-    if (!mss || !parse_ip_frame(frame, len, &ip) || ip.proto != 6
-        || ip.l4 + ip.l4_len != len) {
+    if (!parse_tcp_gso(frame, len, mss, &t, why)) {
         return 0;
     }
-    const size_t l3 = ip.l3, l4 = ip.l4;
-    const bool v4 = ip.ipv4;
-    if (len < l4 + 20) {
-        return 0;
-    }
-    size_t thl = (frame[l4 + 12] >> 4) * 4u;
-    if (thl < 20 || len < l4 + thl) {
-        return 0;
-    }
-    size_t hdr = l4 + thl;
-    size_t payload = len - hdr;
-    // Decided before any copy: the guest picked 'mss'.
-    if ((payload + mss - 1) / mss > gso_max_segments) {
-        *why = gso_refusal::too_many_segments;
-        return 0;
-    }
-    *why = gso_refusal::none;
+    const size_t l3 = t.l3, l4 = t.l4, thl = t.thl, hdr = t.hdr;
+    const size_t payload = t.payload;
+    const bool v4 = t.v4;
     uint32_t seq = be32(frame + l4 + 4);
     uint8_t flags = frame[l4 + 13];
     uint16_t ip_id = v4 ? be16(frame + l3 + 4) : 0;

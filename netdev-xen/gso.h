@@ -50,6 +50,18 @@ enum class gso_refusal {
 size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
                    gso_emit emit, void *aux, gso_refusal *why = nullptr);
 
+// For a GSO frame passed on whole to a receiver that takes GSO (another
+// guest): checks it as tcp_segment() would cut it ('ipv6' is the GSO type:
+// XEN_NETIF_GSO_TYPE_TCPV6) and writes the partial checksum, the folded
+// pseudo-header sum, into its TCP checksum field, as a frame marked
+// csum_blank must hold.  The sender may have left anything there: Linux's
+// netback recomputes it too for frontends that send GSO without
+// csum_blank, and the receiver's segments are only as good as that field.
+// Returns false, '*why' saying why, for a frame tcp_segment() would refuse
+// or whose IP version is not the GSO type's.
+bool gso_prepare(uint8_t *frame, size_t len, uint16_t mss, bool ipv6,
+                 gso_refusal *why = nullptr);
+
 }  // namespace linc
 
 #endif  // netdev-xen/gso.h

@@ -74,6 +74,17 @@ struct linc_vif_pkt {
     struct linc_vif_frags *frags;
 };
 
+/* What waits for the guest's receive buffers, per queue (see
+ * netif_rx_queue_limits): at most 'max_bytes' and 'max_packets'; a guest
+ * that posts none for 'stall_timeout_ms' while packets wait is stalled
+ * (they are dropped, and so is what comes until it posts one).  Applies
+ * from the next packet on.  Defaults: LINC_VIF_RX_QUEUE_*. */
+#define LINC_VIF_RX_QUEUE_BYTES (4u * 1024 * 1024)
+#define LINC_VIF_RX_QUEUE_PACKETS 4096u
+#define LINC_VIF_RX_STALL_TIMEOUT_MS 10000u
+void linc_vif_set_rx_queue(struct linc_vif *, uint32_t max_bytes,
+                           uint32_t max_packets, uint32_t stall_timeout_ms);
+
 /* Creates the vif and starts the handshake (publishes features, goes
  * InitWait).  On error '*errp' (if nonnull) gets a malloc'd message.
  * ENOENT: no backend directory in xenstore; ENOSYS: real Xen support not
@@ -119,6 +130,15 @@ size_t linc_vif_segment(const struct linc_vif_pkt *,
                         void (*emit)(void *aux, const uint8_t *seg,
                                      size_t len),
                         void *aux, bool *too_many_segs);
+/* Before GSO frame 'p' (received whole) goes to a guest as it is: checks
+ * it as linc_vif_segment() would cut it, and writes the partial checksum
+ * the receiver expects of a LINC_VIF_CSUM_BLANK frame (see gso.h), which
+ * it then is.  False if it is not TCP matching its GSO type, or would
+ * make too many segments ('*too_many_segs'): then it goes nowhere. */
+bool linc_vif_gso_prepare(struct linc_vif_pkt *p, bool *too_many_segs);
+/* Whether the guest behind 'dst' takes GSO frames of 'gso_type' whole
+ * (it negotiated feature-gso-tcpv4/-tcpv6 and partial checksums). */
+bool linc_vif_takes_gso(const struct linc_vif *dst, uint8_t gso_type);
 /* The most segments linc_vif_segment() makes of one frame.  A frame that
  * would need more (the guest chose an MSS far below any TCP path's) is
  * refused whole before any work, and '*too_many_segs' says so. */
@@ -178,6 +198,13 @@ struct linc_vif_stats {
     uint64_t rx_errors, tx_errors;
     uint64_t tx_dropped;                /* No guest buffers, too big... */
     uint64_t rx_dropped;
+    /* The receive queues: packets that waited for the guest's buffers,
+     * those waiting now, and why some were dropped instead. */
+    uint64_t tx_queued;
+    uint64_t tx_queue_packets, tx_queue_bytes;  /* Now. */
+    uint64_t tx_dropped_queue_full;
+    uint64_t tx_dropped_stalled;
+    uint64_t tx_stalls;                 /* Times a queue was flushed. */
 };
 void linc_vif_get_stats(const struct linc_vif *, struct linc_vif_stats *);
 

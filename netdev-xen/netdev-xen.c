@@ -15,6 +15,14 @@
  * (1..16, default 1) is the multi-queue-max-queues offered, one receive
  * queue each, which the datapath spreads over its forwarding threads.
  *
+ * What the guest has posted no receive buffers for waits, in order, as in
+ * Linux's netback: options:rx-queue-bytes (default 4194304) and
+ * options:rx-queue-packets (default 4096) bound each queue's backlog, and
+ * only packets past them are dropped; a guest that posts no buffer for
+ * options:rx-stall-timeout milliseconds (default 10000) while packets wait
+ * is stalled: they are dropped, as is everything for it until it posts a
+ * buffer again.  ovs-appctl xen/show has the counts ("rx queue").
+ *
  * Open_vSwitch other_config:
  *
  *   linc-xen-hotplug=true|false   answer xl for vifs whose hotplug script is
@@ -119,6 +127,9 @@ struct netdev_rxq_xen {
     struct dp_packet slots[NETDEV_MAX_BURST];
     struct linc_vif_frags frags[NETDEV_MAX_BURST];
     bool open;                  /* Needs netdev_xen_rxq_finish(). */
+    /* Segments of a GSO frame for a guest that cannot take it whole
+     * (netdev_xen_send_borrowed()); allocated on first use. */
+    uint8_t *seg_buf;
 };
 
 /* Frames longer than this are left in the guest's pages after their first
@@ -256,6 +267,18 @@ default_platform_is_sim(void)
     return access("/dev/xen/gntdev", F_OK) != 0;
 }
 
+/* '*value' is option 'key' of 'args', a decimal number, or 'def' if it is
+ * not there; false if it is there but not a number. */
+static bool
+get_ull_option(const struct smap *args, const char *key,
+               unsigned long long def, unsigned long long *value)
+{
+    const char *s = smap_get(args, key);
+
+    *value = def;
+    return !s || str_to_ullong(s, 10, value);
+}
+
 static int
 netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
                       char **errp)
@@ -268,6 +291,14 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
                                             ? -1 : dev->domid);
     int devid = smap_get_int(args, "devid", dev->devid);
     int max_queues = smap_get_int(args, "max-queues", 1);
+    unsigned long long rxq_bytes, rxq_packets, rx_stall_ms;
+    bool rxq_ok = (get_ull_option(args, "rx-queue-bytes",
+                                  LINC_VIF_RX_QUEUE_BYTES, &rxq_bytes)
+                   & get_ull_option(args, "rx-queue-packets",
+                                    LINC_VIF_RX_QUEUE_PACKETS, &rxq_packets)
+                   & get_ull_option(args, "rx-stall-timeout",
+                                    LINC_VIF_RX_STALL_TIMEOUT_MS,
+                                    &rx_stall_ms));
     char *default_dir = xasprintf("%s/simxen", ovs_rundir());
     const char *simxen_dir = smap_get_def(args, "simxen-dir", default_dir);
     struct linc_vif_options opts;
@@ -283,6 +314,17 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
     if (max_queues < 1 || max_queues > 16) {
         *errp = xasprintf("%s: max-queues=%d is not in 1..16",
                           netdev_get_name(netdev), max_queues);
+        error = EINVAL;
+        goto out;
+    }
+    /* A queue must hold the largest packet; past 1 GiB, or 1 M packets,
+     * the number is a typo. */
+    if (!rxq_ok || rxq_bytes < 65536 || rxq_bytes > 1024 * 1024 * 1024
+        || rxq_packets < 1 || rxq_packets > 1024 * 1024
+        || rx_stall_ms < 100 || rx_stall_ms > 3600 * 1000) {
+        *errp = xasprintf("%s: rx-queue-bytes must be in 65536..2^30, "
+                          "rx-queue-packets in 1..2^20 and rx-stall-timeout "
+                          "(ms) in 100..3600000", netdev_get_name(netdev));
         error = EINVAL;
         goto out;
     }
@@ -304,6 +346,9 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
                               "cannot change; delete and re-add the port",
                               netdev_get_name(netdev));
             error = EBUSY;
+        } else {
+            linc_vif_set_rx_queue(get_vif(dev), rxq_bytes, rxq_packets,
+                                  rx_stall_ms);
         }
         ovs_mutex_unlock(&dev->mutex);
         goto out;
@@ -341,6 +386,7 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
          * bridge would make the guest see itself on the wire. */
         /* Release: a forwarding thread that sees the pointer sees the
          * constructed vif. */
+        linc_vif_set_rx_queue(vif, rxq_bytes, rxq_packets, rx_stall_ms);
         atomic_store_explicit(&dev->vif, vif, memory_order_release);
         VLOG_INFO("%s: serving domain %d device %d on %s",
                   netdev_get_name(netdev), domid, devid,
@@ -558,6 +604,7 @@ netdev_xen_rxq_construct(struct netdev_rxq *rxq)
     struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
 
     rx->backlog = NULL;
+    rx->seg_buf = NULL;
     rx->head = rx->n_backlog = rx->allocated = rx->backlog_bytes = 0;
     return 0;
 }
@@ -571,6 +618,7 @@ netdev_xen_rxq_destruct(struct netdev_rxq *rxq)
         dp_packet_delete(rx->backlog[rx->head + i]);
     }
     free(rx->backlog);
+    free(rx->seg_buf);
     free_pagealign(rx->staging);
 }
 
@@ -855,7 +903,7 @@ netdev_xen_send(struct netdev *netdev, int qid,
 COVERAGE_DEFINE(netdev_xen_direct);
 COVERAGE_DEFINE(netdev_xen_guest_to_guest);
 COVERAGE_DEFINE(netdev_xen_fetch);
-COVERAGE_DEFINE(netdev_xen_in_order_copy);
+COVERAGE_DEFINE(netdev_xen_gso_whole);
 
 bool
 netdev_xen_is_xen(const struct netdev *netdev)
@@ -895,8 +943,7 @@ rxq_fetch(struct netdev_rxq_xen *rx, size_t i)
 
 int
 netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
-                             struct dp_packet_batch *borrowed,
-                             struct dp_packet_batch *owned)
+                             struct dp_packet_batch *borrowed)
 {
     struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
     struct netdev_xen *dev = netdev_xen_cast(rxq->netdev);
@@ -904,14 +951,9 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
     int n;
 
     dp_packet_batch_init(borrowed);
-    dp_packet_batch_init(owned);
     ovs_assert(!rx->open);
     if (!vif || !linc_vif_n_queues(vif)) {
         return EAGAIN;
-    }
-    drain_backlog(rx, owned);
-    if (dp_packet_batch_size(owned)) {
-        return 0;               /* Segments left over from a GSO frame. */
     }
     rxq_prepare_staging(rx, linc_vif_max_packet(vif));
     n = linc_vif_recv_split(vif, rxq->queue_id, rx->pkts, NETDEV_MAX_BURST,
@@ -921,22 +963,22 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
     }
     rx->open = true;
     COVERAGE_INC(netdev_xen_rx_burst);
-    /* The caller sends 'borrowed' before 'owned', and 'owned' before the
-     * backlog (next bursts): so the frames of the ring before its first GSO
-     * frame are borrowed, and from the first GSO frame on everything is
-     * owned (its segments, then the frames after it, copied), in the
-     * ring's order, spilling into the backlog in that order.  A frame
-     * never overtakes one the guest sent before it (TCP reads reordering
-     * as loss). */
-    bool in_order_owned = false;
     for (int i = 0; i < n; i++) {
-        const struct linc_vif_pkt *p = &rx->pkts[i];
+        struct linc_vif_pkt *p = &rx->pkts[i];
         struct dp_packet *slot = &rx->slots[i];
+        bool too_many;
 
-        if (p->gso_type != LINC_VIF_GSO_NONE) {
-            /* GSO frames are never split: cut them from our copy. */
-            rxq_segment_gso(rx, p, owned);
-            in_order_owned = true;
+        /* A GSO frame (never split: it is all in the slot) stays whole: to
+         * a guest that takes GSO it goes as it is, to anything else it is
+         * cut where it leaves the borrowed path (netdev_xen_rxq_segment(),
+         * netdev_xen_send_borrowed()). */
+        if (p->gso_type != LINC_VIF_GSO_NONE
+            && !linc_vif_gso_prepare(p, &too_many)) {
+            if (too_many) {
+                COVERAGE_INC(netdev_xen_gso_too_many_segs);
+            } else {
+                COVERAGE_INC(netdev_xen_gso_dropped);
+            }
             continue;
         }
         /* No headroom: a borrowed packet is never modified (anything that
@@ -949,23 +991,64 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
         if (p->copied == p->len && (p->flags & LINC_VIF_DATA_VALIDATED)) {
             *dp_packet_ol_flags_ptr(slot) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
         }
-        if (in_order_owned) {
-            struct dp_packet *copy = netdev_xen_rxq_own(rxq, slot);
-
-            COVERAGE_INC(netdev_xen_in_order_copy);
-            if (!copy) {
-                continue;       /* Lost; the source guest is answered. */
-            }
-            if (dp_packet_batch_is_full(owned)) {
-                backlog_push(rx, copy);
-            } else {
-                dp_packet_batch_add(owned, copy);
-            }
-            continue;
-        }
         dp_packet_batch_add(borrowed, slot);
     }
     return 0;
+}
+
+bool
+netdev_xen_rxq_is_gso(struct netdev_rxq *rxq, const struct dp_packet *packet)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+
+    return rx->pkts[borrowed_index(rx, packet)].gso_type != LINC_VIF_GSO_NONE;
+}
+
+/* Collects the segments of a borrowed GSO frame into owned batches. */
+struct gso_batch_ctx {
+    const struct dp_packet *frame;
+    struct dp_packet_batch batch;
+    void (*fn)(void *aux, struct dp_packet_batch *);
+    void *aux;
+};
+
+static void
+gso_batch_emit(void *ctx_, const uint8_t *seg, size_t len)
+{
+    struct gso_batch_ctx *ctx = ctx_;
+    struct dp_packet *packet = packet_copy(seg, len);
+
+    packet->md = ctx->frame->md;
+    /* tcp_segment() computed each segment's checksum. */
+    *dp_packet_ol_flags_ptr(packet) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
+    dp_packet_batch_add(&ctx->batch, packet);
+    if (dp_packet_batch_is_full(&ctx->batch)) {
+        ctx->fn(ctx->aux, &ctx->batch);
+        dp_packet_batch_init(&ctx->batch);
+    }
+}
+
+bool
+netdev_xen_rxq_segment(struct netdev_rxq *rxq, struct dp_packet *packet,
+                       void (*fn)(void *aux, struct dp_packet_batch *),
+                       void *aux)
+{
+    struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+    struct gso_batch_ctx ctx = { .frame = packet, .fn = fn, .aux = aux };
+    bool too_many;
+
+    dp_packet_batch_init(&ctx.batch);
+    if (!linc_vif_segment(&rx->pkts[borrowed_index(rx, packet)],
+                          gso_batch_emit, &ctx, &too_many)) {
+        /* linc_vif_gso_prepare() accepted it: cannot happen. */
+        COVERAGE_INC(netdev_xen_gso_dropped);
+        return false;
+    }
+    COVERAGE_INC(netdev_xen_gso_segmented);
+    if (dp_packet_batch_size(&ctx.batch)) {
+        fn(aux, &ctx.batch);
+    }
+    return true;
 }
 
 int
@@ -1000,11 +1083,101 @@ struct dp_packet *
 netdev_xen_rxq_own(struct netdev_rxq *rxq, struct dp_packet *packet)
 {
     struct netdev_rxq_xen *rx = netdev_rxq_xen_cast(rxq);
+    size_t i = borrowed_index(rx, packet);
 
-    if (!rxq_fetch(rx, borrowed_index(rx, packet))) {
+    /* A GSO frame leaves the borrowed path only as segments. */
+    ovs_assert(rx->pkts[i].gso_type == LINC_VIF_GSO_NONE);
+    if (!rxq_fetch(rx, i)) {
         return NULL;
     }
     return dp_packet_clone_with_headroom(packet, DP_NETDEV_HEADROOM);
+}
+
+/* Sends 'out[0 .. m)' (borrowed packets 'index[]' of 'rx') to 'dst':
+ * returns how many were delivered. */
+static int
+send_borrowed_out(struct linc_vif *dst, int qid, struct netdev_rxq_xen *rx,
+                  struct linc_vif_pkt *out, const size_t *index, int m)
+{
+    bool foreign_failed[NETDEV_MAX_BURST];
+    int sent;
+
+    if (!m) {
+        return 0;
+    }
+    sent = linc_vif_send_ex(dst, qid, out, m, foreign_failed);
+    for (int k = 0; k < m; k++) {
+        if (foreign_failed[k] && rxq_fetch(rx, index[k])) {
+            /* The source's pages read fine now: deliver from our copy. */
+            out[k].frags = NULL;
+            out[k].flags &= LINC_VIF_DATA_VALIDATED;
+            sent += linc_vif_send(dst, qid, &out[k], 1);
+        }
+    }
+    return sent;
+}
+
+/* The segments of a GSO frame for a guest that cannot take it whole,
+ * gathered in 'rx->seg_buf' and sent a batch at a time. */
+struct gso_send_ctx {
+    struct netdev_rxq_xen *rx;
+    struct linc_vif *dst;
+    int qid;
+    size_t used;                /* Bytes of 'rx->seg_buf' in use. */
+    int n;
+    int made, sent;
+    struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
+};
+
+/* A segment is at most 64 KiB and its headers (gso.h); the buffer holds a
+ * batch of typical ones. */
+#define XEN_SEG_BUF_SIZE (256 * 1024)
+
+static void
+gso_send_flush(struct gso_send_ctx *ctx)
+{
+    ctx->sent += linc_vif_send(ctx->dst, ctx->qid, ctx->pkts, ctx->n);
+    ctx->n = 0;
+    ctx->used = 0;
+}
+
+static void
+gso_send_emit(void *ctx_, const uint8_t *seg, size_t len)
+{
+    struct gso_send_ctx *ctx = ctx_;
+
+    if (ctx->n == NETDEV_MAX_BURST || ctx->used + len > XEN_SEG_BUF_SIZE) {
+        gso_send_flush(ctx);
+    }
+    memcpy(ctx->rx->seg_buf + ctx->used, seg, len);
+    ctx->pkts[ctx->n++] = (struct linc_vif_pkt) {
+        .data = ctx->rx->seg_buf + ctx->used,
+        .len = len,
+        .flags = LINC_VIF_DATA_VALIDATED,   /* tcp_segment() summed it. */
+    };
+    ctx->used += len;
+    ctx->made++;
+}
+
+/* Cuts borrowed GSO frame 'p' for 'dst', which cannot take it whole.
+ * Returns how many segments were lost (not delivered). */
+static int
+send_borrowed_segments(struct linc_vif *dst, int qid,
+                       struct netdev_rxq_xen *rx, const struct linc_vif_pkt *p)
+{
+    struct gso_send_ctx ctx = { .rx = rx, .dst = dst, .qid = qid };
+    bool too_many;
+
+    if (!rx->seg_buf) {
+        rx->seg_buf = xmalloc(XEN_SEG_BUF_SIZE);
+    }
+    if (!linc_vif_segment(p, gso_send_emit, &ctx, &too_many)) {
+        COVERAGE_INC(netdev_xen_gso_dropped);   /* Prepared: cannot be. */
+        return 1;
+    }
+    COVERAGE_INC(netdev_xen_gso_segmented);
+    gso_send_flush(&ctx);
+    return ctx.made - ctx.sent;
 }
 
 void
@@ -1016,10 +1189,9 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
     struct linc_vif *src = get_vif(netdev_xen_cast(src_rxq->netdev));
     struct linc_vif *dst = get_vif(netdev_xen_cast(netdev));
     struct linc_vif_pkt out[NETDEV_MAX_BURST];
-    bool foreign_failed[NETDEV_MAX_BURST];
     size_t index[NETDEV_MAX_BURST];
     bool direct, partial_ok;
-    int m = 0, sent, n_split = 0;
+    int m = 0, lost = 0, n_split = 0, n_direct = 0, n_gso = 0;
 
     ovs_assert(n <= NETDEV_MAX_BURST);
     if (!dst || !src) {
@@ -1033,44 +1205,49 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
         struct linc_vif_pkt *p = &rx->pkts[i];
         bool split = p->copied < p->len;
 
+        if (p->gso_type != LINC_VIF_GSO_NONE
+            && !linc_vif_takes_gso(dst, p->gso_type)) {
+            /* Cut in software, after what came before it. */
+            lost += m - send_borrowed_out(dst, qid, rx, out, index, m);
+            m = 0;
+            lost += send_borrowed_segments(dst, qid, rx, p);
+            continue;
+        }
         if (split && (!direct
                       || ((p->flags & LINC_VIF_CSUM_BLANK) && !partial_ok))) {
             if (!rxq_fetch(rx, i)) {
-                continue;       /* Lost; the source guest was answered. */
+                lost++;         /* The source guest was answered. */
+                continue;
             }
             split = false;
         }
         /* Only what linc_vif_send_ex() reads.  A frame that never left
          * its guest keeps the guest's own checksum state; one we copied had
-         * it completed or checked.  Borrowed frames are never GSO. */
+         * it completed or checked, except a GSO frame, whose partial
+         * checksum linc_vif_gso_prepare() wrote. */
         struct linc_vif_pkt *o = &out[m];
         o->data = p->data;
         o->len = p->len;
-        o->flags = split ? p->flags & (LINC_VIF_CSUM_BLANK
-                                       | LINC_VIF_DATA_VALIDATED)
-                         : p->flags & LINC_VIF_DATA_VALIDATED;
-        o->gso_type = LINC_VIF_GSO_NONE;
-        o->gso_size = 0;
+        o->flags = split || p->gso_type != LINC_VIF_GSO_NONE
+                   ? p->flags & (LINC_VIF_CSUM_BLANK | LINC_VIF_DATA_VALIDATED)
+                   : p->flags & LINC_VIF_DATA_VALIDATED;
+        o->gso_type = p->gso_type;
+        o->gso_size = p->gso_size;
         o->frags = split ? p->frags : NULL;
         /* What was classified comes from our copy, only the rest from the
          * source guest's pages: it may rewrite them at any time. */
         o->copied = split ? p->copied : p->len;
         n_split += split;
+        n_direct += !split;
+        n_gso += p->gso_type != LINC_VIF_GSO_NONE;
         index[m++] = i;
     }
+    lost += m - send_borrowed_out(dst, qid, rx, out, index, m);
+    COVERAGE_ADD(netdev_xen_gso_whole, n_gso);
     COVERAGE_ADD(netdev_xen_guest_to_guest, n_split);
-    COVERAGE_ADD(netdev_xen_direct, m - n_split);
-    sent = linc_vif_send_ex(dst, qid, out, m, foreign_failed);
-    for (int k = 0; k < m; k++) {
-        if (foreign_failed[k] && rxq_fetch(rx, index[k])) {
-            /* The source's pages read fine now: deliver from our copy. */
-            out[k].frags = NULL;
-            out[k].flags &= LINC_VIF_DATA_VALIDATED;
-            sent += linc_vif_send(dst, qid, &out[k], 1);
-        }
-    }
-    if (sent < n) {
-        COVERAGE_ADD(netdev_xen_tx_drop, n - sent);
+    COVERAGE_ADD(netdev_xen_direct, n_direct);
+    if (lost) {
+        COVERAGE_ADD(netdev_xen_tx_drop, lost);
     }
 }
 
@@ -1180,8 +1357,11 @@ netdev_xen_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         smap_destroy(&status);
         ds_put_char(&s, '\n');
         if (vif) {
+            struct linc_vif_stats vs;
+
             memset(&stats, 0, sizeof stats);
             netdev_xen_get_stats(&dev->up, &stats);
+            linc_vif_get_stats(vif, &vs);
             ds_put_format(&s, "  from guest: %"PRIu64" packets, %"PRIu64
                           " bytes, %"PRIu64" errors, %"PRIu64" dropped\n"
                           "  to guest:   %"PRIu64" packets, %"PRIu64
@@ -1189,6 +1369,13 @@ netdev_xen_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                           stats.rx_packets, stats.rx_bytes, stats.rx_errors,
                           stats.rx_dropped, stats.tx_packets, stats.tx_bytes,
                           stats.tx_dropped);
+            ds_put_format(&s, "  rx queue:   %"PRIu64" packets, %"PRIu64
+                          " bytes waiting; %"PRIu64" waited, %"PRIu64
+                          " dropped full, rx_stall %"PRIu64" (%"PRIu64
+                          " dropped)\n",
+                          vs.tx_queue_packets, vs.tx_queue_bytes,
+                          vs.tx_queued, vs.tx_dropped_queue_full,
+                          vs.tx_stalls, vs.tx_dropped_stalled);
         }
     }
     ovs_mutex_unlock(&xen_list_mutex);

@@ -860,10 +860,17 @@ size_t netif_backend::rx_burst(const packet_buf *pkts, size_t n,
     return rx_burst_impl(pkts, n, foreign_failed);
 }
 
+// With 'stop_at', the burst ends at the first packet the guest has no
+// buffers for (or that the burst's scratch cannot take), and '*stop_at' is
+// its index ('n' if none): it and those after it are left to the caller,
+// neither delivered nor counted.
 template <typename PKT>
 size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
-                                    bool *foreign_failed)
+                                    bool *foreign_failed, size_t *stop_at)
 {
+    if (stop_at) {
+        *stop_at = n;
+    }
     if (foreign_failed) {
         std::fill(foreign_failed, foreign_failed + n, false);
     }
@@ -918,6 +925,10 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
         const unsigned ndata = (pkt.len + page_size - 1) / page_size;
         const unsigned nslots = ndata + (gso ? 1 : 0);
         if (prod - rx_.req_cons < nslots) {
+            if (stop_at) {
+                *stop_at = k;
+                break;
+            }
             counters_.rx_dropped_no_buffers++;
             continue;
         }
@@ -936,6 +947,10 @@ size_t netif_backend::rx_burst_impl(const PKT *pkts, size_t n,
         }
         // Our copy's head takes at most one more segment per data slot.
         if (nsegs + (src ? 2 * ndata + src->n : ndata) > max_segs) {
+            if (stop_at) {
+                *stop_at = k;
+                break;
+            }
             counters_.rx_dropped_no_buffers++;
             continue;
         }
@@ -1227,6 +1242,198 @@ bool netif_backend::final_check(uint64_t *credit_wait)
         *credit_wait = wait;
     }
     return wait == 0;
+}
+
+size_t netif_backend::rx_send(const packet_view *pkts, size_t n, bool *redo)
+{
+    return rx_send_impl(pkts, n, redo);
+}
+
+size_t netif_backend::rx_send(const packet_buf *pkts, size_t n, bool *redo)
+{
+    return rx_send_impl(pkts, n, redo);
+}
+
+namespace {
+
+unsigned rx_slots_for(uint32_t len, bool gso)
+{
+    return (len + page_size - 1) / page_size + (gso ? 1 : 0);
+}
+
+}  // namespace
+
+// Whether the guest has posted the buffers a packet of 'len' bytes needs.
+bool netif_backend::rx_room_for(uint32_t len, bool gso) const
+{
+    return read_once(&rx_.sring->req_prod) - rx_.req_cons
+           >= rx_slots_for(len, gso);
+}
+
+template <typename PKT>
+size_t netif_backend::rx_send_impl(const PKT *pkts, size_t n, bool *redo)
+{
+    if (redo) {
+        std::fill(redo, redo + n, false);
+    }
+    if (failed()) {
+        counters_.rx_dropped_failed += n;
+        return 0;
+    }
+    if (rx_stalled_) {
+        // As netback with the carrier off: nothing waits until the guest
+        // posts a buffer again.
+        if (read_once(&rx_.sring->req_prod) == rx_.req_cons) {
+            counters_.rx_dropped_stalled += n;
+            return 0;
+        }
+        rx_stalled_ = false;
+    }
+    rx_queue_run();
+
+    size_t done = 0, k = 0;
+    while (k < n && (!rxq_ || rxq_->empty())) {
+        size_t stop;
+        done += rx_burst_impl(pkts + k, n - k, redo ? redo + k : nullptr,
+                              &stop);
+        k += stop;
+        if (k == n || failed()) {
+            break;
+        }
+        // It stopped for want of buffers (the rest waits), or of burst
+        // scratch after some progress (the rest goes in another burst).
+        if (!stop || !rx_room_for(pkts[k].len, pkts[k].gso_type
+                                               != XEN_NETIF_GSO_TYPE_NONE)) {
+            break;
+        }
+    }
+    if (k == n || failed()) {
+        counters_.rx_dropped_failed += n - k;
+        return done;
+    }
+    if (!rxq_) {
+        const netif_rx_queue_limits &l = config_.rx_queue;
+        rxq_ = std::make_unique<rx_fifo>(l.max_bytes, l.max_packets,
+                                         max_rx_packet());
+    }
+    if (rxq_->empty()) {
+        rx_progress_ns_ = monotonic_ns();   // The wait starts now.
+    }
+    rx_queue_used_ = true;
+    for (; k < n; k++) {
+        const PKT &pkt = pkts[k];
+        if (pkt_source(pkt)) {
+            if (!redo) {
+                counters_.rx_dropped_no_buffers++;
+                continue;
+            }
+            for (; k < n; k++) {
+                redo[k] = true;
+            }
+            break;
+        }
+        if (rxq_->push(pkt.data, pkt.len, pkt.flags, pkt.gso_type,
+                       pkt.gso_size)) {
+            counters_.rx_queued++;
+            done++;
+        } else if (!pkt.len) {
+            counters_.rx_dropped_invalid++;
+        } else if (pkt.len > max_rx_packet()) {
+            counters_.rx_dropped_too_big++;
+        } else {
+            counters_.rx_dropped_queue_full++;
+        }
+    }
+    return done;
+}
+
+size_t netif_backend::rx_queue_run()
+{
+    if (!rxq_ || rxq_->empty()) {
+        return 0;
+    }
+    if (failed()) {
+        counters_.rx_dropped_failed += rxq_->size();
+        rxq_->clear();
+        return 0;
+    }
+    size_t delivered = 0;
+    constexpr size_t chunk = 32;
+    packet_view v[chunk];
+    while (!rxq_->empty()) {
+        const size_t m = std::min(chunk, rxq_->size());
+        for (size_t i = 0; i < m; i++) {
+            const rx_fifo::entry &e = rxq_->at(i);
+            v[i] = packet_view{rxq_->data(e), e.len, e.flags, e.gso_type,
+                               e.gso_size};
+        }
+        size_t stop;
+        delivered += rx_burst_impl(v, m, nullptr, &stop);
+        rxq_->pop(stop);
+        if (stop) {
+            rx_progress_ns_ = monotonic_ns();
+        }
+        if (rxq_->empty()
+            && (rxq_->max_bytes() != config_.rx_queue.max_bytes
+                || rxq_->max_packets() != config_.rx_queue.max_packets)) {
+            rxq_.reset();       // New bounds (set_rx_queue_limits()).
+            break;
+        }
+        if (stop < m) {
+            break;
+        }
+    }
+    if (rxq_ && !rxq_->empty() && !failed()
+        && monotonic_ns() - rx_progress_ns_
+           >= uint64_t(config_.rx_queue.stall_timeout_ms) * 1000000) {
+        counters_.rx_stalls++;
+        counters_.rx_dropped_stalled += rxq_->size();
+        rxq_->clear();
+        rx_stalled_ = true;
+    }
+    return delivered;
+}
+
+void netif_backend::rx_queue_trim()
+{
+    if (rxq_ && rxq_->empty() && !rx_queue_used_) {
+        rxq_.reset();
+    }
+    rx_queue_used_ = false;
+}
+
+void netif_backend::set_rx_queue_limits(const netif_rx_queue_limits &l)
+{
+    const netif_rx_queue_limits &o = config_.rx_queue;
+    if (l.max_bytes == o.max_bytes && l.max_packets == o.max_packets
+        && l.stall_timeout_ms == o.stall_timeout_ms) {
+        return;
+    }
+    config_.rx_queue = l;
+    if (rxq_ && rxq_->empty()) {
+        rxq_.reset();           // Made again, with the new bounds.
+    }
+}
+
+bool netif_backend::rx_queue_final_check(uint64_t *wait_ns)
+{
+    *wait_ns = 0;
+    if (!rxq_ || rxq_->empty() || failed()) {
+        return false;
+    }
+    const rx_fifo::entry &e = rxq_->at(0);
+    if (rx_buffers_available(
+            rx_slots_for(e.len, e.gso_type != XEN_NETIF_GSO_TYPE_NONE))) {
+        return true;
+    }
+    const uint64_t deadline =
+        rx_progress_ns_ + uint64_t(config_.rx_queue.stall_timeout_ms) * 1000000;
+    const uint64_t now = monotonic_ns();
+    if (now >= deadline) {
+        return true;            // rx_queue_run() flushes it.
+    }
+    *wait_ns = deadline - now;
+    return false;
 }
 
 bool netif_backend::rx_buffers_available(unsigned slots)

@@ -23,9 +23,11 @@
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "netdev-xen/netif-proto.h"
+#include "netdev-xen/rx-fifo.h"
 #include "netdev-xen/xen-platform.h"
 
 namespace linc::xen {
@@ -150,6 +152,10 @@ struct netif_counters {
     uint64_t rx_foreign_packets;    // delivered guest to guest
     uint64_t rx_foreign_failed;     // guest-to-guest copy failed
     uint64_t tx_split_packets;      // left in the guest's pages (headers)
+    uint64_t rx_queued;             // waited for buffers (rx_send())
+    uint64_t rx_dropped_queue_full; // found the receive queue full
+    uint64_t rx_dropped_stalled;    // flushed by, or sent during, a stall
+    uint64_t rx_stalls;             // times the queue waited too long
     uint64_t errors[netif_error_kinds];
 };
 
@@ -161,6 +167,21 @@ struct netif_status {
     const char *reason;         // "" while connected; stays valid
 };
 
+// netback's receive queue (rx_send()): what the guest has no buffers for
+// yet waits, in order, up to these bounds.
+struct netif_rx_queue_limits {
+    // Enough for a TCP receive window (what one flow can have in flight):
+    // Linux's netback holds as much in its vif's qdisc, behind its own
+    // rx_queue_max.  Memory is taken only as far as the queue is used,
+    // and given back once it has been idle (rx_queue_trim()).
+    uint32_t max_bytes = 4 * 1024 * 1024;
+    uint32_t max_packets = 4096;
+    // A guest that posts no buffer for this long while packets wait is
+    // stalled: the queue is flushed, and until it posts one, packets for
+    // it are dropped at once (netback turns the carrier off).
+    uint32_t stall_timeout_ms = 10000;
+};
+
 struct netif_backend_config {
     domid_t frontend_domid = 0;
     netif_features features;
@@ -168,6 +189,7 @@ struct netif_backend_config {
     evtchn_port_t rx_port = 0;  // == tx_port with a single event channel
     // Fail the vif after this many consecutive events with no work.
     uint32_t spurious_event_limit = 65536;
+    netif_rx_queue_limits rx_queue;
 };
 
 // netback's transmit credit (the backend directory's "rate" key, "bytes,
@@ -258,6 +280,40 @@ public:
     // this is not 0.
     uint64_t credit_wait_ns();
 
+    // Switch -> guest, queueing as netback does.  Packets go in order:
+    // first what the receive queue holds (rx_queue_run()), then these.
+    // One the guest has no buffers for waits in the queue, and so does
+    // everything after it; only a full queue drops (counted).  A packet
+    // with a source guest's pieces cannot wait (the pieces are valid only
+    // for the burst): it and every packet after it are flagged in 'redo'
+    // (n entries), for the caller to send again from its own copy, in
+    // order; without 'redo' they are dropped.  'redo' also flags, as
+    // rx_burst()'s 'foreign_failed' does, a guest-to-guest copy that
+    // failed on the source's side.  Returns how many were delivered or
+    // queued.  While the guest is stalled (netif_rx_queue_limits) nothing
+    // waits: this is rx_burst().
+    size_t rx_send(const packet_view *pkts, size_t n, bool *redo = nullptr);
+    size_t rx_send(const packet_buf *pkts, size_t n, bool *redo = nullptr);
+    // Delivers what waits in the receive queue, as far as the guest has
+    // posted buffers, and flushes it (a stall) if nothing of it could go
+    // for the stall timeout.  Returns how many packets were delivered.
+    size_t rx_queue_run();
+    // Before sleeping: true if the oldest queued packet can go now (call
+    // rx_queue_run()); otherwise asks the guest to notify when it posts
+    // the buffers that packet needs (req_event, then a re-check, as
+    // final_check() does), and '*wait_ns' is how long the caller may sleep
+    // before the stall timeout needs rx_queue_run().  False with '*wait_ns'
+    // 0 when nothing waits.
+    bool rx_queue_final_check(uint64_t *wait_ns);
+    // Gives the receive queue's memory back if it has not been used since
+    // the last call (the main thread calls it once a second per queue).
+    void rx_queue_trim();
+    // New bounds, from the next packet on; what waits stays.
+    void set_rx_queue_limits(const netif_rx_queue_limits &);
+    size_t rx_queued_packets() const { return rxq_ ? rxq_->size() : 0; }
+    uint64_t rx_queued_bytes() const { return rxq_ ? rxq_->bytes() : 0; }
+    bool rx_stalled() const { return rx_stalled_; }
+
     // For a caller that holds packets for the guest instead of dropping
     // them: true if at least 'slots' RX buffers are posted; otherwise asks
     // the guest to notify when it posts up to that many (req_event) and
@@ -293,7 +349,11 @@ private:
     struct rx_pending;          // one packet being delivered
 
     template <typename PKT>
-    size_t rx_burst_impl(const PKT *pkts, size_t n, bool *foreign_failed);
+    size_t rx_burst_impl(const PKT *pkts, size_t n, bool *foreign_failed,
+                         size_t *stop_at = nullptr);
+    template <typename PKT>
+    size_t rx_send_impl(const PKT *pkts, size_t n, bool *redo);
+    bool rx_room_for(uint32_t len, bool gso) const;
     void fail(netif_error e, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
     void count_error(netif_error e);
@@ -324,6 +384,12 @@ private:
     uint32_t spurious_run_ = 0;
     RING_IDX rx_prod_seen_ = 0;
     size_t tx_open_ = 0;        // packets of an unfinished split burst
+
+    // The receive queue (rx_send()), made when first needed.
+    std::unique_ptr<rx_fifo> rxq_;
+    uint64_t rx_progress_ns_ = 0;   // last delivery from it, or its start
+    bool rx_queue_used_ = false;    // since the last rx_queue_trim()
+    bool rx_stalled_ = false;
 
     // Transmit credit (set_credit()); 'credit_.bytes' 0 is unlimited.
     bool tx_credit_allows(uint32_t size);

@@ -30,6 +30,12 @@ using namespace linc::xen;
 static_assert(LINC_VIF_CSUM_BLANK == packet_csum_blank, "flag values");
 static_assert(LINC_VIF_DATA_VALIDATED == packet_data_validated, "flag values");
 static_assert(LINC_VIF_GSO_TCPV4 == XEN_NETIF_GSO_TYPE_TCPV4, "gso values");
+static_assert(LINC_VIF_RX_QUEUE_BYTES == netif_rx_queue_limits{}.max_bytes
+              && LINC_VIF_RX_QUEUE_PACKETS
+                 == netif_rx_queue_limits{}.max_packets
+              && LINC_VIF_RX_STALL_TIMEOUT_MS
+                 == netif_rx_queue_limits{}.stall_timeout_ms,
+              "one set of defaults");
 static_assert(LINC_VIF_GSO_TCPV6 == XEN_NETIF_GSO_TYPE_TCPV6, "gso values");
 static_assert(sizeof(linc_vif_pkt) == sizeof(packet_buf), "same layout");
 static_assert(offsetof(linc_vif_pkt, gso_size) == offsetof(packet_buf, gso_size),
@@ -68,6 +74,7 @@ struct vif_queue {
     bool rx_bound = false;
     std::unique_ptr<netif_backend> backend;     // Null while disconnected.
     netif_counters retired{};                   // Of torn-down backends.
+    netif_rx_queue_limits rx_limits;            // For the next backend.
 
     // Late unmasking of spurious events (see drain_events_locked()).
     bool tx_work_seen = false;                  // Since the last drain.
@@ -100,12 +107,20 @@ void add_counters(netif_counters *sum, const netif_counters &c)
     sum->tx_dropped_runt += c.tx_dropped_runt;
     sum->tx_dropped_too_many_slots += c.tx_dropped_too_many_slots;
     sum->tx_credit_waits += c.tx_credit_waits;
+    sum->rx_queued += c.rx_queued;
+    sum->rx_dropped_queue_full += c.rx_dropped_queue_full;
+    sum->rx_dropped_stalled += c.rx_dropped_stalled;
+    sum->rx_stalls += c.rx_stalls;
+    sum->rx_dropped_offload += c.rx_dropped_offload;
+    sum->rx_dropped_invalid += c.rx_dropped_invalid;
 }
 
 void vif_queue::disconnect_locked()
 {
     if (backend) {
         add_counters(&retired, backend->counters());
+        // What still waited for the guest's buffers goes with the rings.
+        retired.rx_dropped_failed += backend->rx_queued_packets();
     }
     backend.reset();
     masked.clear();             // Unbound below, masks and all.
@@ -164,6 +179,7 @@ int vif_queue::connect_locked(domid_t fe, const vif_frontend_params &p,
     cfg.features.tx_gso_tcpv6 = true;
     cfg.tx_port = tx_port;
     cfg.rx_port = rx_port;
+    cfg.rx_queue = rx_limits;
     backend = std::make_unique<netif_backend>(platform.get(), tx_ring, rx_ring,
                                               cfg);
     return 0;
@@ -266,6 +282,9 @@ struct linc_vif {
     // connection, so forwarding threads size buffers without locking.
     std::atomic<uint32_t> max_packet{65536};
     std::atomic<bool> partial_csum{false};  // frontend takes csum_blank
+    // Frontend takes GSO frames whole (feature-gso-tcpv4/-v6, with
+    // feature-sg to take them in several slots and partial checksums).
+    std::atomic<bool> takes_gso_v4{false}, takes_gso_v6{false};
 
     // Main thread only.
     std::string failure;                // Why the last connection failed.
@@ -369,6 +388,10 @@ int linc_vif::connect_all(std::string *why)
     }
     max_packet.store(m ? m : 65536, std::memory_order_relaxed);
     partial_csum.store(p.csum_offload, std::memory_order_relaxed);
+    takes_gso_v4.store(p.sg && p.csum_offload && p.gso_tcpv4,
+                       std::memory_order_relaxed);
+    takes_gso_v6.store(p.sg && p.ipv6_csum_offload && p.gso_tcpv6,
+                       std::memory_order_relaxed);
     // Release: a thread that sees the count sees the connected queues.
     n_connected.store(static_cast<int>(p.queues.size()),
                       std::memory_order_release);
@@ -512,11 +535,15 @@ bool linc_vif_run(struct linc_vif *v)
     if (v->n_connected.load(std::memory_order_relaxed)
         && now - v->last_alive_check >= std::chrono::seconds(1)) {
         v->last_alive_check = now;
+        bool asked = false;
         for (auto &q : v->queues) {
             std::lock_guard<std::mutex> g(q->mu);
-            if (q->backend && !q->backend->failed()) {
+            if (q->backend && !q->backend->failed() && !asked) {
                 q->backend->check_alive();
-                break;          // One question answers for every queue.
+                asked = true;   // One question answers for every queue.
+            }
+            if (q->backend) {
+                q->backend->rx_queue_trim();
             }
         }
     }
@@ -637,6 +664,10 @@ static int vif_recv(struct linc_vif *v, int qid, struct linc_vif_pkt *pkts,
     if (!b || b->failed()) {
         return 0;
     }
+    // The thread that polls a queue also delivers what waits for its
+    // guest's receive buffers: posting them wakes this thread
+    // (linc_vif_prepare_wait()).
+    b->rx_queue_run();
     // Events are drained only before sleeping (prepare_wait): while the
     // ring has work the guest is not notifying us anyway.
     auto *bufs = reinterpret_cast<packet_buf *>(pkts);
@@ -729,6 +760,30 @@ bool linc_vif_takes_partial_csum(const struct linc_vif *v)
     return v->partial_csum.load(std::memory_order_relaxed);
 }
 
+void linc_vif_set_rx_queue(struct linc_vif *v, uint32_t max_bytes,
+                           uint32_t max_packets, uint32_t stall_timeout_ms)
+{
+    netif_rx_queue_limits l;
+    l.max_bytes = max_bytes;
+    l.max_packets = max_packets;
+    l.stall_timeout_ms = stall_timeout_ms;
+    for (auto &q : v->queues) {
+        std::lock_guard<std::mutex> g(q->mu);
+        q->rx_limits = l;
+        if (q->backend) {
+            q->backend->set_rx_queue_limits(l);
+        }
+    }
+}
+
+bool linc_vif_takes_gso(const struct linc_vif *v, uint8_t gso_type)
+{
+    return gso_type == LINC_VIF_GSO_TCPV4
+           ? v->takes_gso_v4.load(std::memory_order_relaxed)
+           : gso_type == LINC_VIF_GSO_TCPV6
+             && v->takes_gso_v6.load(std::memory_order_relaxed);
+}
+
 int linc_vif_send(struct linc_vif *v, int qid, const struct linc_vif_pkt *pkts,
                   int n)
 {
@@ -760,19 +815,8 @@ int linc_vif_send_ex(struct linc_vif *v, int qid,
     // linc_vif_pkt is a packet_buf ('frags', when set, the source guest's
     // pieces), which rx_burst() takes as it is.
     auto *bufs = reinterpret_cast<const packet_buf *>(pkts);
-    int sent = 0;
-    while (sent < n) {
-        int chunk = std::min(n - sent, 64);
-        size_t done = b->rx_burst(bufs + sent, static_cast<size_t>(chunk),
-                                  foreign_failed ? foreign_failed + sent
-                                                 : nullptr);
-        sent += chunk;
-        if (done < static_cast<size_t>(chunk)) {
-            // The backend counted the drops; report only deliveries.
-            return sent - chunk + static_cast<int>(done);
-        }
-    }
-    return sent;
+    return static_cast<int>(b->rx_send(bufs, static_cast<size_t>(n),
+                                       foreign_failed));
 }
 
 int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work,
@@ -790,10 +834,13 @@ int linc_vif_prepare_wait(struct linc_vif *v, int qid, bool *work,
         return -1;
     }
     q.drain_events_locked();
-    uint64_t wait_ns;
-    if (b->final_check(&wait_ns)) {
+    uint64_t wait_ns, rx_wait_ns;
+    if (b->final_check(&wait_ns) || b->rx_queue_final_check(&rx_wait_ns)) {
         *work = true;
         return -1;
+    }
+    if (rx_wait_ns && (!wait_ns || rx_wait_ns < wait_ns)) {
+        wait_ns = rx_wait_ns;   // The receive queue's stall timeout.
     }
     // A masked port raises no event: look again when it is unmasked; nor
     // does a guest whose requests wait for their "rate" credit.
@@ -814,11 +861,14 @@ uint32_t linc_vif_max_packet(const struct linc_vif *v)
 void linc_vif_get_stats(const struct linc_vif *v, struct linc_vif_stats *s)
 {
     netif_counters c{};
+    uint64_t queue_packets = 0, queue_bytes = 0;
     for (auto &q : v->queues) {
         std::lock_guard<std::mutex> g(q->mu);
         add_counters(&c, q->retired);
         if (q->backend) {
             add_counters(&c, q->backend->counters());
+            queue_packets += q->backend->rx_queued_packets();
+            queue_bytes += q->backend->rx_queued_bytes();
         }
     }
     // The netdev's view: its rx is the guest's TX.
@@ -831,7 +881,15 @@ void linc_vif_get_stats(const struct linc_vif *v, struct linc_vif_stats *s)
     s->tx_bytes = c.rx_bytes;
     s->tx_errors = c.rx_errors;
     s->tx_dropped = c.rx_dropped_no_buffers + c.rx_dropped_too_big
-                    + c.rx_dropped_failed;
+                    + c.rx_dropped_failed + c.rx_dropped_offload
+                    + c.rx_dropped_invalid + c.rx_dropped_queue_full
+                    + c.rx_dropped_stalled;
+    s->tx_queued = c.rx_queued;
+    s->tx_queue_packets = queue_packets;
+    s->tx_queue_bytes = queue_bytes;
+    s->tx_dropped_queue_full = c.rx_dropped_queue_full;
+    s->tx_dropped_stalled = c.rx_dropped_stalled;
+    s->tx_stalls = c.rx_stalls;
 }
 
 void linc_vif_get_status(const struct linc_vif *v,
@@ -908,6 +966,20 @@ size_t linc_vif_segment(const struct linc_vif_pkt *p,
                                  &why);
     *too_many_segs = why == linc::gso_refusal::too_many_segments;
     return n;
+}
+
+bool linc_vif_gso_prepare(struct linc_vif_pkt *p, bool *too_many_segs)
+{
+    linc::gso_refusal why;
+    bool ok = p->copied == p->len
+              && linc::gso_prepare(p->data, p->len, p->gso_size,
+                                   p->gso_type == LINC_VIF_GSO_TCPV6, &why);
+    *too_many_segs = !ok && p->copied == p->len
+                     && why == linc::gso_refusal::too_many_segments;
+    if (ok) {
+        p->flags = (p->flags & ~LINC_VIF_DATA_VALIDATED) | LINC_VIF_CSUM_BLANK;
+    }
+    return ok;
 }
 
 static_assert(LINC_VIF_GSO_MAX_SEGS == linc::gso_max_segments, "same bound");

@@ -183,3 +183,56 @@ TEST(gso, amplification_is_refused_before_any_work)
     LONGS_EQUAL(0, linc::tcp_segment(f.data(), f.size(), 1400, emit, &out, &why));
     CHECK(why == linc::gso_refusal::not_tcp);
 }
+
+// A GSO frame passed on whole carries the partial checksum a receiver of a
+// csum_blank frame expects, whatever the sender left in the field: the
+// pseudo-header sum, which the full sum then completes.
+TEST(gso, prepare_writes_the_partial_checksum)
+{
+    frame f = tcp4(3000, 0x18);
+    f[34 + 16] = 0xde;              // the sender's junk
+    f[34 + 17] = 0xad;
+    linc::gso_refusal why;
+    CHECK(linc::gso_prepare(f.data(), f.size(), 1448, false, &why));
+    CHECK(why == linc::gso_refusal::none);
+    const uint32_t l4_len = 20 + 3000;
+    LONGS_EQUAL(folded(sum_range(f, 26, 8, 0) + 6 + l4_len), rd16(f, 34 + 16));
+    // Completed as a NIC would: the sum over everything then checks out.
+    frame done = f;
+    uint16_t full = static_cast<uint16_t>(~folded(sum_range(done, 34, l4_len, 0)));
+    done[34 + 16] = static_cast<uint8_t>(full >> 8);
+    done[34 + 17] = static_cast<uint8_t>(full);
+    uint32_t ph = sum_range(done, 26, 8, 0) + 6 + l4_len;
+    LONGS_EQUAL(0xffff, folded(sum_range(done, 34, l4_len, ph)));
+    // Nothing else changed.
+    done[34 + 16] = f[34 + 16];
+    done[34 + 17] = f[34 + 17];
+    CHECK(done == f);
+
+    frame g = tcp6(5000);
+    CHECK(linc::gso_prepare(g.data(), g.size(), 1440, true));
+    LONGS_EQUAL(folded(sum_range(g, 22, 32, 0) + 6 + 20 + 5000),
+                rd16(g, 54 + 16));
+}
+
+TEST(gso, prepare_refuses_what_it_could_not_cut)
+{
+    linc::gso_refusal why;
+    frame f = tcp4(3000, 0x18);
+    frame orig = f;
+    // The GSO type names the other IP version.
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 1448, true, &why));
+    CHECK(why == linc::gso_refusal::not_tcp);
+    frame g = tcp6(3000);
+    CHECK_FALSE(linc::gso_prepare(g.data(), g.size(), 1440, false, &why));
+    // Too many segments for the MSS, or none.
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 8, false, &why));
+    CHECK(why == linc::gso_refusal::too_many_segments);
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 0, false, &why));
+    // Not TCP, or lengths that disagree.
+    frame udp = f;
+    udp[14 + 9] = 17;
+    CHECK_FALSE(linc::gso_prepare(udp.data(), udp.size(), 1448, false, &why));
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size() - 1, 1448, false, &why));
+    CHECK(f == orig);               // refused frames are left alone
+}
