@@ -5,6 +5,7 @@
 
 #include "netdev-xen/l4-csum.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace linc {
@@ -53,6 +54,10 @@ uint16_t fold(uint32_t sum)
 
 constexpr uint8_t tcp_fin = 0x01, tcp_psh = 0x08, tcp_cwr = 0x80;
 
+// Ethernet, one VLAN tag, IPv4 with options or IPv6, and TCP's first 20
+// bytes: what parse_tcp_gso() reads before it knows the TCP header length.
+constexpr size_t max_l3_headers = 14 + 4 + 60 + 20;
+
 }  // namespace
 
 namespace {
@@ -94,15 +99,23 @@ bool parse_tcp_gso(const uint8_t *frame, size_t len, uint16_t mss,
 
 }  // namespace
 
-bool gso_prepare(uint8_t *frame, size_t len, uint16_t mss, bool ipv6,
-                 gso_refusal *why)
+bool gso_prepare(uint8_t *frame, size_t len, size_t avail, uint16_t mss,
+                 bool ipv6, gso_refusal *why)
 {
     gso_refusal dummy;
     tcp_gso_frame t;
     if (!why) {
         why = &dummy;
     }
-    if (!parse_tcp_gso(frame, len, mss, &t, why)) {
+    // Parsing reads the Ethernet, VLAN and IP headers (at most 78 bytes)
+    // and the TCP header, checked against 'avail' once its length is known.
+    *why = gso_refusal::not_tcp;
+    if (avail < std::min<size_t>(len, max_l3_headers)
+        || !parse_tcp_gso(frame, len, mss, &t, why)) {
+        return false;
+    }
+    if (t.hdr > avail) {
+        *why = gso_refusal::not_tcp;
         return false;
     }
     if (t.v4 == ipv6) {

@@ -59,8 +59,10 @@ size_t tcp_segment(const uint8_t *frame, size_t len, uint16_t mss,
 // csum_blank, and the receiver's segments are only as good as that field.
 // Returns false, '*why' saying why, for a frame tcp_segment() would refuse
 // or whose IP version is not the GSO type's.
-bool gso_prepare(uint8_t *frame, size_t len, uint16_t mss, bool ipv6,
-                 gso_refusal *why = nullptr);
+// Only the frame's first 'avail' bytes need be there (the rest may still
+// be in the guest's pages): false if its headers go further.
+bool gso_prepare(uint8_t *frame, size_t len, size_t avail, uint16_t mss,
+                 bool ipv6, gso_refusal *why = nullptr);
 
 }  // namespace linc
 

@@ -77,8 +77,9 @@ struct linc_vif_pkt {
 /* What waits for the guest's receive buffers, per queue (see
  * netif_rx_queue_limits): at most 'max_bytes' and 'max_packets'; a guest
  * that posts none for 'stall_timeout_ms' while packets wait is stalled
- * (they are dropped, and so is what comes until it posts one).  Applies
- * from the next packet on.  Defaults: LINC_VIF_RX_QUEUE_*. */
+ * (they are dropped, and so is what comes until it posts one).  The
+ * timeout applies at once, the bounds once the queue has emptied.
+ * Defaults: LINC_VIF_RX_QUEUE_*. */
 #define LINC_VIF_RX_QUEUE_BYTES (4u * 1024 * 1024)
 #define LINC_VIF_RX_QUEUE_PACKETS 4096u
 #define LINC_VIF_RX_STALL_TIMEOUT_MS 10000u
@@ -145,7 +146,7 @@ bool linc_vif_takes_gso(const struct linc_vif *dst, uint8_t gso_type);
 #define LINC_VIF_GSO_MAX_SEGS 256
 
 /* Guest -> switch without copying large frames: as linc_vif_recv(), but a
- * packet longer than 'copy_limit' bytes (not GSO) has only its first
+ * packet longer than 'copy_limit' bytes (GSO or not) has only its first
  * 'copy_limit' bytes copied into 'data' ('copied' < 'len') and its pieces
  * described in '*frags'; the checksum of such a packet is not completed.
  * The guest gets no answer for any packet of the burst until
@@ -156,8 +157,9 @@ bool linc_vif_takes_gso(const struct linc_vif *dst, uint8_t gso_type);
 int linc_vif_recv_split(struct linc_vif *, int qid, struct linc_vif_pkt *,
                         int max, uint32_t copy_limit);
 /* Copies the rest of split packet 'p' into p->data (which has room for
- * p->len bytes), completes a partial checksum as linc_vif_recv() does and
- * sets p->copied = p->len.  False if the guest's grant failed (the packet
+ * p->len bytes), completes a partial checksum as linc_vif_recv() does
+ * (not a GSO frame's: that is done per segment) and sets
+ * p->copied = p->len.  False if the guest's grant failed (the packet
  * is then lost, answered with an error, and a bad grant fails the vif), or
  * if its partial checksum cannot be completed (lost, counted). */
 bool linc_vif_fetch(struct linc_vif *, int qid, struct linc_vif_pkt *p);

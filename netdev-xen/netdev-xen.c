@@ -317,12 +317,12 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
         error = EINVAL;
         goto out;
     }
-    /* A queue must hold the largest packet; past 1 GiB, or 1 M packets,
+    /* A queue must hold the largest packet; past 256 MiB, or 1 M packets,
      * the number is a typo. */
-    if (!rxq_ok || rxq_bytes < 65536 || rxq_bytes > 1024 * 1024 * 1024
+    if (!rxq_ok || rxq_bytes < 65536 || rxq_bytes > 256 * 1024 * 1024
         || rxq_packets < 1 || rxq_packets > 1024 * 1024
         || rx_stall_ms < 100 || rx_stall_ms > 3600 * 1000) {
-        *errp = xasprintf("%s: rx-queue-bytes must be in 65536..2^30, "
+        *errp = xasprintf("%s: rx-queue-bytes must be in 65536..2^28, "
                           "rx-queue-packets in 1..2^20 and rx-stall-timeout "
                           "(ms) in 100..3600000", netdev_get_name(netdev));
         error = EINVAL;
@@ -968,8 +968,9 @@ netdev_xen_rxq_recv_borrowed(struct netdev_rxq *rxq,
         struct dp_packet *slot = &rx->slots[i];
         bool too_many;
 
-        /* A GSO frame (never split: it is all in the slot) stays whole: to
-         * a guest that takes GSO it goes as it is, to anything else it is
+        /* A GSO frame stays whole, split like any large frame (its
+         * headers here, the rest in its guest's pages): to a guest that
+         * takes GSO it goes as it is, to anything else it is fetched and
          * cut where it leaves the borrowed path (netdev_xen_rxq_segment(),
          * netdev_xen_send_borrowed()). */
         if (p->gso_type != LINC_VIF_GSO_NONE
@@ -1037,9 +1038,13 @@ netdev_xen_rxq_segment(struct netdev_rxq *rxq, struct dp_packet *packet,
     struct gso_batch_ctx ctx = { .frame = packet, .fn = fn, .aux = aux };
     bool too_many;
 
+    size_t i = borrowed_index(rx, packet);
+
     dp_packet_batch_init(&ctx.batch);
-    if (!linc_vif_segment(&rx->pkts[borrowed_index(rx, packet)],
-                          gso_batch_emit, &ctx, &too_many)) {
+    if (!rxq_fetch(rx, i)) {
+        return false;           /* Lost; the source guest is answered. */
+    }
+    if (!linc_vif_segment(&rx->pkts[i], gso_batch_emit, &ctx, &too_many)) {
         /* linc_vif_gso_prepare() accepted it: cannot happen. */
         COVERAGE_INC(netdev_xen_gso_dropped);
         return false;
@@ -1093,6 +1098,18 @@ netdev_xen_rxq_own(struct netdev_rxq *rxq, struct dp_packet *packet)
     return dp_packet_clone_with_headroom(packet, DP_NETDEV_HEADROOM);
 }
 
+/* The flags borrowed packet 'p' goes to a guest with.  A frame that never
+ * left its guest ('split') keeps the guest's own checksum state, and so
+ * does a GSO frame, whose partial checksum linc_vif_gso_prepare() wrote;
+ * one we copied had its checksum completed or checked. */
+static uint16_t
+borrowed_flags(const struct linc_vif_pkt *p, bool split)
+{
+    return split || p->gso_type != LINC_VIF_GSO_NONE
+           ? p->flags & (LINC_VIF_CSUM_BLANK | LINC_VIF_DATA_VALIDATED)
+           : p->flags & LINC_VIF_DATA_VALIDATED;
+}
+
 /* Sends 'out[0 .. m)' (borrowed packets 'index[]' of 'rx') to 'dst':
  * returns how many were delivered. */
 static int
@@ -1108,9 +1125,11 @@ send_borrowed_out(struct linc_vif *dst, int qid, struct netdev_rxq_xen *rx,
     sent = linc_vif_send_ex(dst, qid, out, m, foreign_failed);
     for (int k = 0; k < m; k++) {
         if (foreign_failed[k] && rxq_fetch(rx, index[k])) {
-            /* The source's pages read fine now: deliver from our copy. */
+            /* From our copy, in order: the source's pages failed and read
+             * fine now, or they could not wait for the guest's buffers. */
             out[k].frags = NULL;
-            out[k].flags &= LINC_VIF_DATA_VALIDATED;
+            out[k].copied = out[k].len;
+            out[k].flags = borrowed_flags(&rx->pkts[index[k]], false);
             sent += linc_vif_send(dst, qid, &out[k], 1);
         }
     }
@@ -1159,15 +1178,19 @@ gso_send_emit(void *ctx_, const uint8_t *seg, size_t len)
     ctx->made++;
 }
 
-/* Cuts borrowed GSO frame 'p' for 'dst', which cannot take it whole.
+/* Cuts borrowed GSO frame 'i' for 'dst', which cannot take it whole.
  * Returns how many segments were lost (not delivered). */
 static int
 send_borrowed_segments(struct linc_vif *dst, int qid,
-                       struct netdev_rxq_xen *rx, const struct linc_vif_pkt *p)
+                       struct netdev_rxq_xen *rx, size_t i)
 {
     struct gso_send_ctx ctx = { .rx = rx, .dst = dst, .qid = qid };
+    const struct linc_vif_pkt *p = &rx->pkts[i];
     bool too_many;
 
+    if (!rxq_fetch(rx, i)) {
+        return 1;               /* The source guest was answered. */
+    }
     if (!rx->seg_buf) {
         rx->seg_buf = xmalloc(XEN_SEG_BUF_SIZE);
     }
@@ -1210,7 +1233,7 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
             /* Cut in software, after what came before it. */
             lost += m - send_borrowed_out(dst, qid, rx, out, index, m);
             m = 0;
-            lost += send_borrowed_segments(dst, qid, rx, p);
+            lost += send_borrowed_segments(dst, qid, rx, i);
             continue;
         }
         if (split && (!direct
@@ -1221,25 +1244,20 @@ netdev_xen_send_borrowed(struct netdev *netdev, int qid,
             }
             split = false;
         }
-        /* Only what linc_vif_send_ex() reads.  A frame that never left
-         * its guest keeps the guest's own checksum state; one we copied had
-         * it completed or checked, except a GSO frame, whose partial
-         * checksum linc_vif_gso_prepare() wrote. */
+        /* Only what linc_vif_send_ex() reads. */
         struct linc_vif_pkt *o = &out[m];
         o->data = p->data;
         o->len = p->len;
-        o->flags = split || p->gso_type != LINC_VIF_GSO_NONE
-                   ? p->flags & (LINC_VIF_CSUM_BLANK | LINC_VIF_DATA_VALIDATED)
-                   : p->flags & LINC_VIF_DATA_VALIDATED;
+        o->flags = borrowed_flags(p, split);
         o->gso_type = p->gso_type;
         o->gso_size = p->gso_size;
         o->frags = split ? p->frags : NULL;
         /* What was classified comes from our copy, only the rest from the
          * source guest's pages: it may rewrite them at any time. */
         o->copied = split ? p->copied : p->len;
-        n_split += split;
-        n_direct += !split;
         n_gso += p->gso_type != LINC_VIF_GSO_NONE;
+        n_split += split && p->gso_type == LINC_VIF_GSO_NONE;
+        n_direct += !split && p->gso_type == LINC_VIF_GSO_NONE;
         index[m++] = i;
     }
     lost += m - send_borrowed_out(dst, qid, rx, out, index, m);

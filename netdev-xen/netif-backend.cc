@@ -578,10 +578,10 @@ netif_backend::parse_tx_packet(const netif_tx_request &first, RING_IDX prod,
         p->frags[k] = grant_frag{reqs[k].gref, reqs[k].offset,
                                  uint16_t(k == 0 ? first_len : reqs[k].size)};
     }
-    // A GSO frame is cut into segments from our copy, so it is copied
-    // whole; so is anything that fits under the limit.
-    const bool split = total > copy_limit
-                       && p->gso_type == XEN_NETIF_GSO_TYPE_NONE;
+    // Anything that fits under the limit is copied whole.  A GSO frame
+    // too is split: its headers are all a receiver that takes GSO needs
+    // from us; whoever cuts it fetches the rest.
+    const bool split = total > copy_limit;
     p->copied = split ? copy_limit : total;
     uint32_t pos = 0;
     for (unsigned k = 0; k < nreqs && pos < p->copied; k++) {
@@ -1280,6 +1280,7 @@ size_t netif_backend::rx_send_impl(const PKT *pkts, size_t n, bool *redo)
         counters_.rx_dropped_failed += n;
         return 0;
     }
+    rx_queue_run();
     if (rx_stalled_) {
         // As netback with the carrier off: nothing waits until the guest
         // posts a buffer again.
@@ -1289,7 +1290,6 @@ size_t netif_backend::rx_send_impl(const PKT *pkts, size_t n, bool *redo)
         }
         rx_stalled_ = false;
     }
-    rx_queue_run();
 
     size_t done = 0, k = 0;
     while (k < n && (!rxq_ || rxq_->empty())) {
@@ -1312,9 +1312,16 @@ size_t netif_backend::rx_send_impl(const PKT *pkts, size_t n, bool *redo)
         return done;
     }
     if (!rxq_) {
+        // Once per busy spell: rx_queue_trim() frees it when idle.  Without
+        // the memory the packets are dropped, never the daemon.
         const netif_rx_queue_limits &l = config_.rx_queue;
-        rxq_ = std::make_unique<rx_fifo>(l.max_bytes, l.max_packets,
-                                         max_rx_packet());
+        rxq_.reset(new (std::nothrow) rx_fifo(l.max_bytes, l.max_packets,
+                                              max_rx_packet()));
+        if (!rxq_ || !rxq_->ok()) {
+            rxq_.reset();
+            counters_.rx_dropped_queue_full += n - k;
+            return done;
+        }
     }
     if (rxq_->empty()) {
         rx_progress_ns_ = monotonic_ns();   // The wait starts now.
@@ -1342,6 +1349,18 @@ size_t netif_backend::rx_send_impl(const PKT *pkts, size_t n, bool *redo)
             counters_.rx_dropped_too_big++;
         } else {
             counters_.rx_dropped_queue_full++;
+        }
+    }
+    // The thread that polls this queue may be asleep with nothing asked of
+    // the guest (its queue was empty then): ask for an event when it posts
+    // what the oldest packet needs, so that posting wakes that thread, as
+    // netback kicks its rx thread on every enqueue.  If the buffers came
+    // meanwhile, deliver now.
+    if (!rxq_->empty()) {
+        const rx_fifo::entry &e = rxq_->at(0);
+        if (rx_buffers_available(
+                rx_slots_for(e.len, e.gso_type != XEN_NETIF_GSO_TYPE_NONE))) {
+            rx_queue_run();
         }
     }
     return done;

@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cstring>
+#include <new>
 
 namespace linc::xen {
 
@@ -12,15 +13,16 @@ rx_fifo::rx_fifo(uint32_t max_bytes, uint32_t max_packets,
                  uint32_t max_packet)
     : max_bytes_(max_bytes), max_packet_(max_packet),
       arena_size_(static_cast<size_t>(max_bytes) + 2 * size_t(max_packet)),
-      arena_(new uint8_t[arena_size_]),
-      entries_(max_packets ? max_packets : 1)
+      arena_(new (std::nothrow) uint8_t[arena_size_]),
+      n_entries_(max_packets ? max_packets : 1),
+      entries_(new (std::nothrow) entry[n_entries_])
 {
 }
 
 bool rx_fifo::push(const uint8_t *data, uint32_t len, uint16_t flags,
                    uint8_t gso_type, uint16_t gso_size)
 {
-    if (!len || len > max_packet_ || count_ == entries_.size()
+    if (!len || len > max_packet_ || count_ == n_entries_
         || bytes_ + len > max_bytes_) {
         return false;
     }
@@ -37,7 +39,7 @@ bool rx_fifo::push(const uint8_t *data, uint32_t len, uint16_t flags,
         assert(at + len <= start_);
     }
     std::memcpy(&arena_[at], data, len);
-    entries_[(head_ + count_) % entries_.size()] =
+    entries_[(head_ + count_) % n_entries_] =
         entry{at, len, flags, gso_type, gso_size};
     if (!count_) {
         start_ = at;
@@ -53,7 +55,7 @@ void rx_fifo::pop(size_t n)
     assert(n <= count_);
     for (size_t i = 0; i < n; i++) {
         bytes_ -= entries_[head_].len;
-        head_ = (head_ + 1) % entries_.size();
+        head_ = (head_ + 1) % n_entries_;
     }
     count_ -= n;
     if (count_) {

@@ -6,8 +6,8 @@
 // Linux's netback queues what the guest has no buffers for yet, bounded
 // per queue, instead of dropping it: TCP between guests lives on that
 // slack.  This is the queue itself, with no knowledge of rings: a FIFO of
-// copied packets in one arena allocated up front, so the hot path never
-// allocates, whatever the guest does.
+// copied packets in one arena allocated when the queue is made, so
+// queueing a packet never allocates, whatever the guest does.
 //
 // Bounds.  push() refuses a packet that would take the queue past
 // 'max_bytes' (the sum of queued packet lengths) or 'max_packets'; it
@@ -24,7 +24,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 namespace linc::xen {
 
@@ -40,7 +39,9 @@ public:
     };
 
     // 'max_packet' bounds each packet's length; all three must be > 0.
+    // Does not throw: ok() is false if the memory could not be had.
     rx_fifo(uint32_t max_bytes, uint32_t max_packets, uint32_t max_packet);
+    bool ok() const { return arena_ && entries_; }
 
     // Copies 'len' bytes at 'data' to the tail.  False, taking nothing, if
     // 'len' is 0 or over 'max_packet', or a bound would be passed.
@@ -51,7 +52,7 @@ public:
     // popped.
     const entry &at(size_t i) const
     {
-        return entries_[(head_ + i) % entries_.size()];
+        return entries_[(head_ + i) % n_entries_];
     }
     const uint8_t *data(const entry &e) const { return &arena_[e.offset]; }
 
@@ -63,7 +64,7 @@ public:
     bool empty() const { return count_ == 0; }
     uint64_t bytes() const { return bytes_; }
     uint32_t max_bytes() const { return max_bytes_; }
-    uint32_t max_packets() const { return static_cast<uint32_t>(entries_.size()); }
+    uint32_t max_packets() const { return static_cast<uint32_t>(n_entries_); }
 
 private:
     const uint32_t max_bytes_;
@@ -71,7 +72,8 @@ private:
     // Not zeroed: pages the queue never reaches cost no memory.
     const size_t arena_size_;
     std::unique_ptr<uint8_t[]> arena_;
-    std::vector<entry> entries_;    // a ring: 'count_' from 'head_'
+    const size_t n_entries_;
+    std::unique_ptr<entry[]> entries_;  // a ring: 'count_' from 'head_'
     size_t head_ = 0;
     size_t count_ = 0;
     uint64_t bytes_ = 0;

@@ -390,7 +390,10 @@ int linc_vif::connect_all(std::string *why)
     partial_csum.store(p.csum_offload, std::memory_order_relaxed);
     takes_gso_v4.store(p.sg && p.csum_offload && p.gso_tcpv4,
                        std::memory_order_relaxed);
-    takes_gso_v6.store(p.sg && p.ipv6_csum_offload && p.gso_tcpv6,
+    // rx_burst() takes csum_blank only with (IPv4's) csum offload, which
+    // Linux's netfront ties IPv6's to anyway.
+    takes_gso_v6.store(p.sg && p.csum_offload && p.ipv6_csum_offload
+                       && p.gso_tcpv6,
                        std::memory_order_relaxed);
     // Release: a thread that sees the count sees the connected queues.
     n_connected.store(static_cast<int>(p.queues.size()),
@@ -543,6 +546,9 @@ bool linc_vif_run(struct linc_vif *v)
                 asked = true;   // One question answers for every queue.
             }
             if (q->backend) {
+                // Also here, whatever the forwarding threads do: what
+                // waits goes if it can, and a stall is noticed.
+                q->backend->rx_queue_run();
                 q->backend->rx_queue_trim();
             }
         }
@@ -725,6 +731,9 @@ bool linc_vif_fetch(struct linc_vif *v, int qid, struct linc_vif_pkt *p)
         return false;
     }
     p->copied = p->len;
+    if (p->gso_type != LINC_VIF_GSO_NONE) {
+        return true;    // Finished per segment, or by the receiving guest.
+    }
     complete_csum(*p);
     if (p->flags & LINC_VIF_CSUM_BLANK) {
         b->count_tx_dropped_csum();     // As vif_recv() drops it.
@@ -971,11 +980,10 @@ size_t linc_vif_segment(const struct linc_vif_pkt *p,
 bool linc_vif_gso_prepare(struct linc_vif_pkt *p, bool *too_many_segs)
 {
     linc::gso_refusal why;
-    bool ok = p->copied == p->len
-              && linc::gso_prepare(p->data, p->len, p->gso_size,
-                                   p->gso_type == LINC_VIF_GSO_TCPV6, &why);
-    *too_many_segs = !ok && p->copied == p->len
-                     && why == linc::gso_refusal::too_many_segments;
+    bool ok = linc::gso_prepare(p->data, p->len, std::min(p->copied, p->len),
+                                p->gso_size, p->gso_type == LINC_VIF_GSO_TCPV6,
+                                &why);
+    *too_many_segs = !ok && why == linc::gso_refusal::too_many_segments;
     if (ok) {
         p->flags = (p->flags & ~LINC_VIF_DATA_VALIDATED) | LINC_VIF_CSUM_BLANK;
     }

@@ -193,7 +193,7 @@ TEST(gso, prepare_writes_the_partial_checksum)
     f[34 + 16] = 0xde;              // the sender's junk
     f[34 + 17] = 0xad;
     linc::gso_refusal why;
-    CHECK(linc::gso_prepare(f.data(), f.size(), 1448, false, &why));
+    CHECK(linc::gso_prepare(f.data(), f.size(), f.size(), 1448, false, &why));
     CHECK(why == linc::gso_refusal::none);
     const uint32_t l4_len = 20 + 3000;
     LONGS_EQUAL(folded(sum_range(f, 26, 8, 0) + 6 + l4_len), rd16(f, 34 + 16));
@@ -210,7 +210,7 @@ TEST(gso, prepare_writes_the_partial_checksum)
     CHECK(done == f);
 
     frame g = tcp6(5000);
-    CHECK(linc::gso_prepare(g.data(), g.size(), 1440, true));
+    CHECK(linc::gso_prepare(g.data(), g.size(), 100, 1440, true));
     LONGS_EQUAL(folded(sum_range(g, 22, 32, 0) + 6 + 20 + 5000),
                 rd16(g, 54 + 16));
 }
@@ -221,18 +221,26 @@ TEST(gso, prepare_refuses_what_it_could_not_cut)
     frame f = tcp4(3000, 0x18);
     frame orig = f;
     // The GSO type names the other IP version.
-    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 1448, true, &why));
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), f.size(), 1448, true, &why));
     CHECK(why == linc::gso_refusal::not_tcp);
     frame g = tcp6(3000);
-    CHECK_FALSE(linc::gso_prepare(g.data(), g.size(), 1440, false, &why));
+    CHECK_FALSE(linc::gso_prepare(g.data(), g.size(), g.size(), 1440, false, &why));
     // Too many segments for the MSS, or none.
-    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 8, false, &why));
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), f.size(), 8, false, &why));
     CHECK(why == linc::gso_refusal::too_many_segments);
-    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 0, false, &why));
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), f.size(), 0, false, &why));
     // Not TCP, or lengths that disagree.
     frame udp = f;
     udp[14 + 9] = 17;
-    CHECK_FALSE(linc::gso_prepare(udp.data(), udp.size(), 1448, false, &why));
-    CHECK_FALSE(linc::gso_prepare(f.data(), f.size() - 1, 1448, false, &why));
+    CHECK_FALSE(linc::gso_prepare(udp.data(), udp.size(), udp.size(), 1448, false, &why));
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size() - 1, f.size() - 1, 1448, false, &why));
+    // Headers past what was copied: IPv6 and a TCP header with 40 bytes of
+    // options take 114 bytes, 113 are not enough; and never less than
+    // what the IP headers could take.
+    frame opts = tcp6(3000);
+    opts[54 + 12] = 15 << 4;
+    CHECK_FALSE(linc::gso_prepare(opts.data(), opts.size(), 113, 1440, true, &why));
+    CHECK(linc::gso_prepare(opts.data(), opts.size(), 114, 1440, true, &why));
+    CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 60, 1448, false, &why));
     CHECK(f == orig);               // refused frames are left alone
 }
