@@ -110,4 +110,28 @@ bool complete_l4_csum(uint8_t *frame, size_t len)
     return true;
 }
 
+bool fill_l4_csum(uint8_t *frame, size_t len)
+{
+    ip_frame ip;
+    uint16_t start, field;
+    if (!parse_ip_frame(frame, len, &ip)
+        || !l4_csum_offsets(frame, len, &start, &field)) {
+        return false;
+    }
+    // The pseudo-header sum, folded, not complemented: what a partial
+    // checksum holds; complete_l4_csum() does the rest.
+    const uint8_t *addrs = frame + ip.l3 + (ip.ipv4 ? 12 : 8);
+    const size_t addr_len = ip.ipv4 ? 8 : 32;
+    uint64_t sum = ip.proto + (ip.l4_len >> 16) + (ip.l4_len & 0xffff);
+    for (size_t i = 0; i < addr_len; i += 2) {
+        sum += be16(addrs + i);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    frame[ip.l4 + field] = static_cast<uint8_t>(sum >> 8);
+    frame[ip.l4 + field + 1] = static_cast<uint8_t>(sum);
+    return complete_l4_csum(frame, len);
+}
+
 }  // namespace linc

@@ -44,6 +44,11 @@ bool l4_csum_offsets(const uint8_t *frame, size_t len, uint16_t *csum_start,
 // with the frame.
 bool complete_l4_csum(uint8_t *frame, size_t len);
 
+// Computes a TCP or UDP checksum from scratch, whatever the field held
+// (for a packet whose sender left it to "hardware" without saying what is
+// in the field).  False, as complete_l4_csum(), for anything else.
+bool fill_l4_csum(uint8_t *frame, size_t len);
+
 }  // namespace linc
 
 #endif  // netdev-xen/l4-csum.h

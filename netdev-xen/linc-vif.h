@@ -137,6 +137,10 @@ size_t linc_vif_segment(const struct linc_vif_pkt *,
  * it then is.  False if it is not TCP matching its GSO type, or would
  * make too many segments ('*too_many_segs'): then it goes nowhere. */
 bool linc_vif_gso_prepare(struct linc_vif_pkt *p, bool *too_many_segs);
+/* Computes packet 'p''s TCP or UDP checksum from scratch (OVS's
+ * checksum-offload flags say it is to be done, not what the field holds)
+ * and marks it LINC_VIF_DATA_VALIDATED.  False if it is neither. */
+bool linc_vif_fill_csum(struct linc_vif_pkt *p);
 /* Whether the guest behind 'dst' takes GSO frames of 'gso_type' whole
  * (it negotiated feature-gso-tcpv4/-tcpv6 and partial checksums). */
 bool linc_vif_takes_gso(const struct linc_vif *dst, uint8_t gso_type);

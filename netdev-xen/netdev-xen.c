@@ -64,6 +64,7 @@
 #include "smap.h"
 #include "timeval.h"
 #include "unixctl.h"
+#include "userspace-tso.h"
 #include "util.h"
 
 #include "netdev-xen/linc-vif.h"
@@ -75,6 +76,8 @@ COVERAGE_DEFINE(netdev_xen_reattach);
 COVERAGE_DEFINE(netdev_xen_gso_segmented);
 COVERAGE_DEFINE(netdev_xen_gso_dropped);
 COVERAGE_DEFINE(netdev_xen_gso_too_many_segs);
+COVERAGE_DEFINE(netdev_xen_tso_in);
+COVERAGE_DEFINE(netdev_xen_csum_dropped);
 COVERAGE_DEFINE(netdev_xen_backlog_drop);
 
 VLOG_DEFINE_THIS_MODULE(netdev_xen);
@@ -212,6 +215,8 @@ netdev_xen_alloc(void)
     return &dev->up;
 }
 
+static void netdev_xen_set_ol_flags(struct netdev *);
+
 static int
 netdev_xen_construct(struct netdev *netdev)
 {
@@ -232,6 +237,7 @@ netdev_xen_construct(struct netdev *netdev)
     dev->max_queues = 1;
     netdev->n_rxq = 1;
     netdev->n_txq = 1;
+    netdev_xen_set_ol_flags(netdev);
 
     ovs_mutex_lock(&xen_list_mutex);
     ovs_list_push_back(&xen_netdevs, &dev->list_node);
@@ -305,6 +311,9 @@ netdev_xen_set_config(struct netdev *netdev, const struct smap *args,
     char *err = NULL;
     int error = 0;
 
+    /* userspace-tso-enable may have been turned on since the port was
+     * made (OVS never turns it off). */
+    netdev_xen_set_ol_flags(netdev);
     if (strcmp(platform, "xen") && strcmp(platform, "sim")) {
         *errp = xasprintf("%s: platform=%s is not \"xen\" or \"sim\"",
                           netdev_get_name(netdev), platform);
@@ -852,6 +861,125 @@ netdev_xen_rxq_drain(struct netdev_rxq *rxq OVS_UNUSED)
     return 0;
 }
 
+/* The segments of a GSO frame for a guest that cannot take it whole,
+ * gathered in 'rx->seg_buf' and sent a batch at a time. */
+struct gso_send_ctx {
+    uint8_t *buf;               /* XEN_SEG_BUF_SIZE bytes. */
+    struct linc_vif *dst;
+    int qid;
+    size_t used;                /* Bytes of 'rx->seg_buf' in use. */
+    int n;
+    int made, sent;
+    struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
+};
+
+/* A segment is at most 64 KiB and its headers (gso.h); the buffer holds a
+ * batch of typical ones. */
+#define XEN_SEG_BUF_SIZE (256 * 1024)
+
+static void
+gso_send_flush(struct gso_send_ctx *ctx)
+{
+    ctx->sent += linc_vif_send(ctx->dst, ctx->qid, ctx->pkts, ctx->n);
+    ctx->n = 0;
+    ctx->used = 0;
+}
+
+static void
+gso_send_emit(void *ctx_, const uint8_t *seg, size_t len)
+{
+    struct gso_send_ctx *ctx = ctx_;
+
+    if (ctx->n == NETDEV_MAX_BURST || ctx->used + len > XEN_SEG_BUF_SIZE) {
+        gso_send_flush(ctx);
+    }
+    memcpy(ctx->buf + ctx->used, seg, len);
+    ctx->pkts[ctx->n++] = (struct linc_vif_pkt) {
+        .data = ctx->buf + ctx->used,
+        .len = len,
+        .flags = LINC_VIF_DATA_VALIDATED,   /* tcp_segment() summed it. */
+    };
+    ctx->used += len;
+    ctx->made++;
+}
+
+/* Cuts GSO frame 'p' for 'dst', which cannot take it whole, using 'buf'
+ * (XEN_SEG_BUF_SIZE bytes).  Returns how many segments were lost. */
+static int
+send_segments(struct linc_vif *dst, int qid, const struct linc_vif_pkt *p,
+              uint8_t *buf)
+{
+    struct gso_send_ctx ctx = { .buf = buf, .dst = dst, .qid = qid };
+    bool too_many;
+
+    if (!linc_vif_segment(p, gso_send_emit, &ctx, &too_many)) {
+        if (too_many) {
+            COVERAGE_INC(netdev_xen_gso_too_many_segs);
+        } else {
+            COVERAGE_INC(netdev_xen_gso_dropped);
+        }
+        return 1;
+    }
+    COVERAGE_INC(netdev_xen_gso_segmented);
+    gso_send_flush(&ctx);
+    return ctx.made - ctx.sent;
+}
+
+/* OVS 3.1's userspace TSO (other_config:userspace-tso-enable): a packet
+ * from another port may come flagged DP_PACKET_OL_TX_TCP_SEG, a TCP frame
+ * of up to 64 KiB with its L3 and L4 offsets set, or
+ * DP_PACKET_OL_TX_TCP_CKSUM/UDP_CKSUM, its checksum left to the port.  OVS
+ * 3.1 carries no MSS: as its netdev-linux does, the port derives it from
+ * its MTU (here the IP and TCP headers, options included, below the MTU).
+ * Fills in 'p' for such a packet: a GSO frame for a guest that takes GSO
+ * ('*cut' false) or to cut in software ('*cut' true), or the checksum
+ * computed.  False if it cannot be sent (counted). */
+static bool
+xen_tx_offload(struct linc_vif *vif, const struct dp_packet *packet,
+               struct linc_vif_pkt *p, bool *cut)
+{
+    *cut = false;
+    if (dp_packet_hwol_is_tso(packet)) {
+        const struct tcp_header *th = dp_packet_l4(packet);
+        const char *l3 = dp_packet_l3(packet);
+        size_t headers;
+        bool too_many;
+
+        if (!th || !l3 || dp_packet_l4_size(packet) < TCP_HEADER_LEN) {
+            COVERAGE_INC(netdev_xen_gso_dropped);
+            return false;
+        }
+        headers = (const char *) th - l3 + TCP_OFFSET(th->tcp_ctl) * 4;
+        if (headers >= XEN_DEFAULT_MTU) {
+            COVERAGE_INC(netdev_xen_gso_dropped);
+            return false;
+        }
+        p->gso_type = dp_packet_hwol_is_ipv4(packet) ? LINC_VIF_GSO_TCPV4
+                                                     : LINC_VIF_GSO_TCPV6;
+        p->gso_size = XEN_DEFAULT_MTU - headers;
+        if (!linc_vif_gso_prepare(p, &too_many)) {
+            if (too_many) {
+                COVERAGE_INC(netdev_xen_gso_too_many_segs);
+            } else {
+                COVERAGE_INC(netdev_xen_gso_dropped);
+            }
+            return false;
+        }
+        COVERAGE_INC(netdev_xen_tso_in);
+        *cut = !linc_vif_takes_gso(vif, p->gso_type);
+        return true;
+    }
+    if (dp_packet_hwol_tx_l4_checksum(packet) && !linc_vif_fill_csum(p)) {
+        COVERAGE_INC(netdev_xen_csum_dropped);
+        return false;
+    }
+    return true;
+}
+
+/* Segments of TSO packets for guests that cannot take them whole, one
+ * buffer per thread, made on first use. */
+DEFINE_PER_THREAD_MALLOCED_DATA(uint8_t *, xen_tso_seg_buf);
+
 /* Switch -> guest. */
 static int
 netdev_xen_send(struct netdev *netdev, int qid,
@@ -861,31 +989,69 @@ netdev_xen_send(struct netdev *netdev, int qid,
     struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
     struct linc_vif *vif = get_vif(dev);
     struct dp_packet *packet;
-    int n = 0, sent = 0;
+    int n = 0, lost = 0;
 
-    if (vif) {
-        DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-            pkts[n++] = (struct linc_vif_pkt) {
-                .data = dp_packet_data(packet),
-                .len = dp_packet_size(packet),
-                /* A checksum OVS knows good (a NIC or we verified it) need
-                 * not be checked again by the guest. */
-                .flags = dp_packet_l4_checksum_valid(packet)
-                         ? LINC_VIF_DATA_VALIDATED : 0,
-            };
-        }
-        sent = linc_vif_send(vif, qid, pkts, n);
-    } else {
-        n = dp_packet_batch_size(batch);
+    if (!vif) {
+        lost = dp_packet_batch_size(batch);
+        goto out;
     }
-    if (sent < n) {
-        COVERAGE_ADD(netdev_xen_tx_drop, n - sent);
-        VLOG_DBG_RL(&rl, "%s: %d of %d packets dropped (guest not connected "
-                    "or out of receive buffers)", netdev_get_name(netdev),
-                    n - sent, n);
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        struct linc_vif_pkt *p = &pkts[n];
+        bool cut = false;
+
+        *p = (struct linc_vif_pkt) {
+            .data = dp_packet_data(packet),
+            .len = dp_packet_size(packet),
+            .copied = dp_packet_size(packet),
+            /* A checksum OVS knows good (a NIC or we verified it) need
+             * not be checked again by the guest. */
+            .flags = dp_packet_l4_checksum_valid(packet)
+                     ? LINC_VIF_DATA_VALIDATED : 0,
+        };
+        if (OVS_UNLIKELY(*dp_packet_ol_flags_ptr(packet)
+                         & (DP_PACKET_OL_TX_TCP_SEG | DP_PACKET_OL_TX_L4_MASK))
+            && !xen_tx_offload(vif, packet, p, &cut)) {
+            lost++;
+            continue;
+        }
+        if (cut) {
+            /* After what came before it. */
+            uint8_t *buf = xen_tso_seg_buf_get();
+
+            if (!buf) {
+                buf = xmalloc(XEN_SEG_BUF_SIZE);
+                xen_tso_seg_buf_set_unsafe(buf);
+            }
+            lost += n - linc_vif_send(vif, qid, pkts, n);
+            lost += send_segments(vif, qid, p, buf);
+            n = 0;
+            continue;
+        }
+        n++;
+    }
+    lost += n - linc_vif_send(vif, qid, pkts, n);
+out:
+    if (lost) {
+        COVERAGE_ADD(netdev_xen_tx_drop, lost);
+        VLOG_DBG_RL(&rl, "%s: %d of %"PRIuSIZE" packets dropped (guest not "
+                    "connected, out of receive buffers, or unsendable)",
+                    netdev_get_name(netdev), lost,
+                    dp_packet_batch_size(batch));
     }
     dp_packet_delete_batch(batch, true);
     return 0;
+}
+
+/* The offloads the xen class takes from OVS: all of userspace TSO's
+ * (xen_tx_offload()), when it is on. */
+static void
+netdev_xen_set_ol_flags(struct netdev *netdev)
+{
+    if (userspace_tso_enabled()) {
+        netdev->ol_flags |= NETDEV_TX_OFFLOAD_TCP_TSO
+                            | NETDEV_TX_OFFLOAD_TCP_CKSUM
+                            | NETDEV_TX_OFFLOAD_UDP_CKSUM;
+    }
 }
 
 /* The linc datapath's fast path: borrowed bursts.
@@ -1136,71 +1302,19 @@ send_borrowed_out(struct linc_vif *dst, int qid, struct netdev_rxq_xen *rx,
     return sent;
 }
 
-/* The segments of a GSO frame for a guest that cannot take it whole,
- * gathered in 'rx->seg_buf' and sent a batch at a time. */
-struct gso_send_ctx {
-    struct netdev_rxq_xen *rx;
-    struct linc_vif *dst;
-    int qid;
-    size_t used;                /* Bytes of 'rx->seg_buf' in use. */
-    int n;
-    int made, sent;
-    struct linc_vif_pkt pkts[NETDEV_MAX_BURST];
-};
-
-/* A segment is at most 64 KiB and its headers (gso.h); the buffer holds a
- * batch of typical ones. */
-#define XEN_SEG_BUF_SIZE (256 * 1024)
-
-static void
-gso_send_flush(struct gso_send_ctx *ctx)
-{
-    ctx->sent += linc_vif_send(ctx->dst, ctx->qid, ctx->pkts, ctx->n);
-    ctx->n = 0;
-    ctx->used = 0;
-}
-
-static void
-gso_send_emit(void *ctx_, const uint8_t *seg, size_t len)
-{
-    struct gso_send_ctx *ctx = ctx_;
-
-    if (ctx->n == NETDEV_MAX_BURST || ctx->used + len > XEN_SEG_BUF_SIZE) {
-        gso_send_flush(ctx);
-    }
-    memcpy(ctx->rx->seg_buf + ctx->used, seg, len);
-    ctx->pkts[ctx->n++] = (struct linc_vif_pkt) {
-        .data = ctx->rx->seg_buf + ctx->used,
-        .len = len,
-        .flags = LINC_VIF_DATA_VALIDATED,   /* tcp_segment() summed it. */
-    };
-    ctx->used += len;
-    ctx->made++;
-}
-
 /* Cuts borrowed GSO frame 'i' for 'dst', which cannot take it whole.
  * Returns how many segments were lost (not delivered). */
 static int
 send_borrowed_segments(struct linc_vif *dst, int qid,
                        struct netdev_rxq_xen *rx, size_t i)
 {
-    struct gso_send_ctx ctx = { .rx = rx, .dst = dst, .qid = qid };
-    const struct linc_vif_pkt *p = &rx->pkts[i];
-    bool too_many;
-
     if (!rxq_fetch(rx, i)) {
         return 1;               /* The source guest was answered. */
     }
     if (!rx->seg_buf) {
         rx->seg_buf = xmalloc(XEN_SEG_BUF_SIZE);
     }
-    if (!linc_vif_segment(p, gso_send_emit, &ctx, &too_many)) {
-        COVERAGE_INC(netdev_xen_gso_dropped);   /* Prepared: cannot be. */
-        return 1;
-    }
-    COVERAGE_INC(netdev_xen_gso_segmented);
-    gso_send_flush(&ctx);
-    return ctx.made - ctx.sent;
+    return send_segments(dst, qid, &rx->pkts[i], rx->seg_buf);
 }
 
 void

@@ -785,6 +785,15 @@ void linc_vif_set_rx_queue(struct linc_vif *v, uint32_t max_bytes,
     }
 }
 
+bool linc_vif_fill_csum(struct linc_vif_pkt *p)
+{
+    if (!linc::fill_l4_csum(p->data, p->len)) {
+        return false;
+    }
+    p->flags = (p->flags & ~LINC_VIF_CSUM_BLANK) | LINC_VIF_DATA_VALIDATED;
+    return true;
+}
+
 bool linc_vif_takes_gso(const struct linc_vif *v, uint8_t gso_type)
 {
     return gso_type == LINC_VIF_GSO_TCPV4

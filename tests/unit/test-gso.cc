@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "netdev-xen/gso.h"
+#include "netdev-xen/l4-csum.h"
 
 #include <CppUTest/TestHarness.h>
 
@@ -243,4 +244,26 @@ TEST(gso, prepare_refuses_what_it_could_not_cut)
     CHECK(linc::gso_prepare(opts.data(), opts.size(), 114, 1440, true, &why));
     CHECK_FALSE(linc::gso_prepare(f.data(), f.size(), 60, 1448, false, &why));
     CHECK(f == orig);               // refused frames are left alone
+}
+
+// A checksum computed from scratch, whatever the field held, for TCP over
+// IPv4 and IPv6; anything else is refused.
+TEST(gso, fill_l4_csum_ignores_what_the_field_held)
+{
+    frame f = tcp4(1000, 0x18);
+    f[34 + 16] = 0x12;
+    f[34 + 17] = 0x34;
+    CHECK(linc::fill_l4_csum(f.data(), f.size()));
+    uint32_t ph = sum_range(f, 26, 8, 0) + 6 + 20 + 1000;
+    LONGS_EQUAL(0xffff, folded(sum_range(f, 34, 20 + 1000, ph)));
+
+    frame g = tcp6(777);
+    g[54 + 16] = 0xff;
+    CHECK(linc::fill_l4_csum(g.data(), g.size()));
+    ph = sum_range(g, 22, 32, 0) + 6 + 20 + 777;
+    LONGS_EQUAL(0xffff, folded(sum_range(g, 54, 20 + 777, ph)));
+
+    frame arp(60, 0);
+    arp[12] = 0x08; arp[13] = 0x06;
+    CHECK_FALSE(linc::fill_l4_csum(arp.data(), arp.size()));
 }
