@@ -36,6 +36,8 @@ FUZZ_NETIF_SOURCES = \
 	netdev-xen/netif-frontend.cc \
 	netdev-xen/netif-frontend.h \
 	netdev-xen/netif-proto.h \
+	netdev-xen/rx-fifo.cc \
+	netdev-xen/rx-fifo.h \
 	netdev-xen/xen-platform.h \
 	tests/unit/fake-xen.cc \
 	tests/unit/fake-xen.h \
@@ -74,7 +76,9 @@ tests_fuzz_fuzz_xenbus_keys_SOURCES = \
 	netdev-xen/vif-xenbus.cc \
 	netdev-xen/vif-xenbus.h \
 	netdev-xen/netif-backend.cc \
-	netdev-xen/netif-backend.h
+	netdev-xen/netif-backend.h \
+	netdev-xen/rx-fifo.cc \
+	netdev-xen/rx-fifo.h
 tests_fuzz_fuzz_xenbus_keys_CXXFLAGS = $(FUZZ_COMPILE_FLAGS) $(XENSTORE_CFLAGS)
 tests_fuzz_fuzz_xenbus_keys_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_xenbus_keys_LDADD = $(XENSTORE_LIBS)

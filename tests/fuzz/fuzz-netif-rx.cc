@@ -1,7 +1,8 @@
 // Copyright (c) 2026 The openvswitch-linc authors.
 // Licensed under the Apache License, Version 2.0.
 //
-// fuzz-netif-rx: netif_backend::rx_burst() against an RX ring page a
+// fuzz-netif-rx: netif_backend::rx_burst(), or rx_send() with its receive
+// queue, against an RX ring page a
 // hostile guest wrote, delivering packets whose lengths, flags and GSO
 // metadata come from the input, from local memory or (guest to guest)
 // partly from granted pages described by a frame_frags.
@@ -18,7 +19,9 @@
 //                                                     ring at every copy
 //   [1]      packets (mod 17)
 //   [2]      rounds: bits 0-1 bursts - 1; bit 2 rx_buffers_available([3]);
-//            bit 3 on_event before each burst
+//            bit 3 on_event before each burst; bit 4 rx_send() (what finds
+//            no buffers waits), then rx_queue_run() and
+//            rx_queue_final_check(), instead of rx_burst()
 //   [3]      rx_buffers_available() slots
 //   [4]      ring rewrite: added to req_prod
 //   [5]      ring rewrite: xor into every request's id
@@ -250,13 +253,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         self_harm = self_harm || posts_ring_page(w);
         armed = true;
         bool *ff = (cfg & 64) ? foreign.get() : nullptr;
-        size_t n = (cfg & 32) ? be->rx_burst(bufs.data(), npkts, ff)
-                              : be->rx_burst(views.data(), npkts, ff);
-        FUZZ_CHECK(n <= npkts);
-        if (was_failed) {
-            FUZZ_CHECK(n == 0);
+        size_t n;
+        if (rounds & 16) {
+            const uint64_t before = be->counters().rx_packets;
+            n = (cfg & 32) ? be->rx_send(bufs.data(), npkts, ff)
+                           : be->rx_send(views.data(), npkts, ff);
+            be->rx_queue_run();
+            uint64_t wait_ns;
+            be->rx_queue_final_check(&wait_ns);
+            const netif_rx_queue_limits l;
+            FUZZ_CHECK(be->rx_queued_packets() <= l.max_packets);
+            FUZZ_CHECK(be->rx_queued_bytes() <= l.max_bytes);
+            FUZZ_CHECK(n <= npkts);
+            if (was_failed) {
+                FUZZ_CHECK(n == 0);
+            }
+            delivered += be->counters().rx_packets - before;
+        } else {
+            n = (cfg & 32) ? be->rx_burst(bufs.data(), npkts, ff)
+                           : be->rx_burst(views.data(), npkts, ff);
+            FUZZ_CHECK(n <= npkts);
+            if (was_failed) {
+                FUZZ_CHECK(n == 0);
+            }
+            delivered += n;
         }
-        delivered += n;
         if (!self_harm) {
             walk_responses(w, f, rsp_before, s->rsp_prod, &walked, &bytes);
         }

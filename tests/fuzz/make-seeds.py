@@ -366,6 +366,19 @@ def netif_rx():
         bufs[:12], rsp_prod=250, rounds=1, rewrite=(1, 1, 0))
     seeds['prod-overrun'] = rx_input(RX_RAW | all_f, [{'len': 60}], [], [],
                                      post=1000)
+    # rx_send(): four buffers for nine packets (a GSO frame among them, a
+    # guest-to-guest one that cannot wait): the rest wait, over rounds.
+    seeds['queue'] = rx_input(all_f | RX_FOREIGN, [
+        {'len': 60}, {'len': 9000},
+        {'len': 20000, 'flags': PKT_CSUM_BLANK, 'gso_type': GSO_TCPV4,
+         'gso_size': 1448},
+        {'len': 60}, {'len': 6000, 'mode': SRC | FIX | nfrags(2),
+                      'copied': 128},
+        {'len': 1500}, {'len': 60}, {'len': 0}, {'len': 70000},
+    ], frags, bufs[:4], rounds=3 | 16)
+    seeds['queue-rewrite'] = rx_input(
+        all_f | RX_REWRITE, [{'len': 3000}] * 8, [],
+        bufs[:6], rsp_prod=250, rounds=3 | 16, rewrite=(3, 1, 0))
     return seeds
 
 
