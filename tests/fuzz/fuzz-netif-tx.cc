@@ -80,9 +80,17 @@ void check_segment(void *aux, const uint8_t *seg, size_t len)
 }
 
 // What vif.cc does with a packet the burst delivered: finish a partial
-// checksum, or cut a GSO frame into segments.
+// checksum, or prepare a GSO frame to go whole (from its head, if split)
+// or cut it into segments.
 void downstream(packet_buf &b)
 {
+    if (b.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+        linc::gso_refusal why;
+        bool ok = linc::gso_prepare(b.data, b.len, b.copied, b.gso_size,
+                                    b.gso_type == XEN_NETIF_GSO_TYPE_TCPV6,
+                                    &why);
+        FUZZ_CHECK(ok == (why == linc::gso_refusal::none));
+    }
     if (b.copied != b.len) {
         return;
     }
@@ -180,8 +188,7 @@ struct run {
                                && f.tx_gso_tcpv6));
                 FUZZ_CHECK(b.gso_size != 0);
             }
-            if (!split || b.len <= copy_limit
-                || b.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+            if (!split || b.len <= copy_limit) {
                 FUZZ_CHECK(b.copied == b.len);
                 continue;
             }
